@@ -1,0 +1,213 @@
+"""The catalogue: a SQLite file beside the index that records every ingested file and
+chunk. It is what ingest compares against to skip unchanged files, what BM25 is built
+from, and what dense hits are resolved against (a vector with no catalogue row is ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from .types import Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,          -- absolute path: the identity of a file
+    source TEXT NOT NULL,           -- the path as given to ingest, shown in citations
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    status TEXT NOT NULL,           -- indexed | skipped
+    reason TEXT NOT NULL DEFAULT '',
+    pages INTEGER NOT NULL DEFAULT 0,
+    chunks INTEGER NOT NULL DEFAULT 0,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    ingested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY,
+    path TEXT NOT NULL REFERENCES files(path) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    embed_text TEXT NOT NULL,
+    metadata TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_path ON chunks(path);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    path: str
+    source: str
+    sha256: str
+    size: int
+    mtime: float
+    status: str
+    reason: str
+    pages: int
+    chunks: int
+    metadata: dict
+
+
+class Catalog:
+    def __init__(self, db_path: Path):
+        self.db_path = db_path
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self.connect() as db:
+            db.executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.db_path, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A transaction: committed on success, rolled back on any error or interrupt."""
+        conn = self._conn()
+        try:
+            yield conn
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+
+    # ---- state ------------------------------------------------------------------------
+
+    def get_state(self, key: str, default: str = "") -> str:
+        row = self._conn().execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def _bump(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "INSERT INTO state(key, value) VALUES('generation', '1') ON CONFLICT(key) "
+            "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def set_state(self, key: str, value: str) -> None:
+        with self.connect() as db:
+            db.execute("INSERT OR REPLACE INTO state(key, value) VALUES(?, ?)", (key, value))
+
+    def generation(self) -> int:
+        """Goes up whenever the set of chunks changes."""
+        return int(self.get_state("generation", "0"))
+
+    # ---- files ------------------------------------------------------------------------
+
+    def file(self, path: str) -> FileRecord | None:
+        row = self._conn().execute(
+            "SELECT path, source, sha256, size, mtime, status, reason, pages, chunks, metadata FROM files WHERE path=?",
+            (path,),
+        ).fetchone()
+        return _file_record(row) if row else None
+
+    def files(self) -> list[FileRecord]:
+        rows = self._conn().execute(
+            "SELECT path, source, sha256, size, mtime, status, reason, pages, chunks, metadata FROM files ORDER BY path"
+        ).fetchall()
+        return [_file_record(r) for r in rows]
+
+    def chunk_ids(self, path: str) -> set[str]:
+        return {r[0] for r in self._conn().execute("SELECT id FROM chunks WHERE path=?", (path,))}
+
+    def all_chunk_ids(self) -> set[str]:
+        return {r[0] for r in self._conn().execute("SELECT id FROM chunks")}
+
+    def record_indexed(self, rec: FileRecord, chunks: list[Chunk], hooks=()) -> None:
+        """Replace a file's row and chunks in one transaction. `hooks` get (db, path, chunks)
+        inside it, so tables kept beside the chunks (decisions) change with them."""
+        with self.connect() as db:
+            db.execute("DELETE FROM chunks WHERE path=?", (rec.path,))
+            _upsert_file(db, rec)
+            db.executemany(
+                "INSERT OR REPLACE INTO chunks(id, path, ordinal, text, embed_text, metadata) VALUES(?,?,?,?,?,?)",
+                [(c.id, rec.path, c.ordinal, c.text, c.embed_text, json.dumps(c.metadata())) for c in chunks],
+            )
+            for hook in hooks:
+                hook(db, rec.path, chunks)
+            self._bump(db)
+
+    def record_skipped(self, rec: FileRecord, hooks=()) -> None:
+        with self.connect() as db:
+            had = db.execute("SELECT COUNT(*) FROM chunks WHERE path=?", (rec.path,)).fetchone()[0]
+            db.execute("DELETE FROM chunks WHERE path=?", (rec.path,))
+            _upsert_file(db, rec)
+            for hook in hooks:
+                hook(db, rec.path, [])
+            if had:
+                self._bump(db)
+
+    def remove(self, path: str, hooks=()) -> None:
+        with self.connect() as db:
+            db.execute("DELETE FROM chunks WHERE path=?", (path,))
+            db.execute("DELETE FROM files WHERE path=?", (path,))
+            for hook in hooks:
+                hook(db, path, [])
+            self._bump(db)
+
+    # ---- chunks -----------------------------------------------------------------------
+
+    def chunks(self) -> list[Chunk]:
+        rows = self._conn().execute(
+            "SELECT c.id, c.text, c.embed_text, c.metadata FROM chunks c ORDER BY c.path, c.ordinal"
+        ).fetchall()
+        return [Chunk.from_stored(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    def chunks_of(self, path: str) -> list[Chunk]:
+        rows = self._conn().execute(
+            "SELECT id, text, embed_text, metadata FROM chunks WHERE path=? ORDER BY ordinal", (path,)
+        ).fetchall()
+        return [Chunk.from_stored(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    def stats(self) -> dict:
+        db = self._conn()
+        files = dict(db.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall())
+        return {
+            "files_indexed": files.get("indexed", 0),
+            "files_skipped": files.get("skipped", 0),
+            "chunks": db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0],
+            "pages": db.execute("SELECT COALESCE(SUM(pages), 0) FROM files").fetchone()[0],
+            "last_ingest": float(self.get_state("last_ingest_finished", "0") or 0),
+            "committees": [
+                r[0]
+                for r in db.execute(
+                    "SELECT DISTINCT json_extract(metadata, '$.committee') AS c FROM chunks WHERE c != '' ORDER BY c"
+                )
+            ],
+            "councils": [
+                r[0]
+                for r in db.execute(
+                    "SELECT DISTINCT json_extract(metadata, '$.council') AS c FROM chunks WHERE c != '' ORDER BY c"
+                )
+            ],
+            "date_range": db.execute(
+                "SELECT MIN(NULLIF(json_extract(metadata, '$.date'), '')), MAX(json_extract(metadata, '$.date')) FROM chunks"
+            ).fetchone(),
+        }
+
+
+def _file_record(row) -> FileRecord:
+    return FileRecord(*row[:9], metadata=json.loads(row[9]))
+
+
+def _upsert_file(db: sqlite3.Connection, rec: FileRecord) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO files(path, source, sha256, size, mtime, status, reason, pages, chunks, metadata, ingested_at)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+        (rec.path, rec.source, rec.sha256, rec.size, rec.mtime, rec.status, rec.reason, rec.pages, rec.chunks,
+         json.dumps(rec.metadata), time.time()),
+    )

@@ -1,0 +1,66 @@
+"""One Settings object, built once at the edge (CLI, app) and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Bumped whenever chunking changes, so a new index is built instead of mixing chunk kinds.
+CHUNKING_VERSION = "s3"
+
+
+class Settings(BaseSettings):
+    """Every setting can come from the environment with the MINUTES_ prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="MINUTES_", extra="ignore")
+
+    index_dir: Path = Field(PROJECT_ROOT / "index", description="where the index lives")
+    chroma_url: str = Field("", description="a Chroma server URL; empty means embedded")
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="the bundled minutes")
+
+    embedding_model: str = Field("all-MiniLM-L6-v2", description="name recorded in the index")
+    embedding_model_path: str = Field("", description="a local model folder; empty: the packaged one")
+    embed_batch_size: int = 64
+    embed_max_tokens: int = Field(
+        128, description="word pieces of each chunk (header first) that the dense model reads; BM25 reads all"
+    )
+    chunk_tokens: int = Field(220, description="word pieces of minutes text per chunk, header aside")
+    chunker: str = Field("structure", description="structure, or naive (1000/200 characters)")
+
+    # Retrieval
+    top_k: int = 8
+    candidates: int = Field(40, description="hits taken from each retriever before fusion")
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    retrieval_mode: str = Field("hybrid", description="hybrid, dense or lexical")
+
+    # Answers
+    answer_mode: str = Field("extractive", description="extractive or llm")
+    llm_provider: str = Field("llamacpp", description="llamacpp, ollama or openai")
+    llm_model: str = Field("", description="GGUF path, Ollama model or OpenAI-compatible model name")
+    llm_base_url: str = ""
+    llm_api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the key")
+    llm_max_tokens: int = 256
+    llm_temperature: float = 0.0
+    llm_threads: int = 2
+    llm_context: int = 2048
+    refusal_threshold: float = Field(0.5, description="minimum relevance to answer (calibrated)")
+    max_quotes: int = 3
+
+    # Chat
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth_user: str = ""
+    auth_password: str = ""
+    max_upload_mb: int = 25
+    concurrency: int = 2
+
+    def collection_name(self) -> str:
+        """Encodes model and chunking, so changing either builds a new collection."""
+        model = "".join(c if c.isalnum() else "-" for c in self.embedding_model.lower())
+        return f"minutes-{model}-{self.embed_max_tokens}-{self.chunker}-{CHUNKING_VERSION}"[:63]

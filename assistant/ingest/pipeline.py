@@ -1,0 +1,293 @@
+"""Ingest: files -> Documents -> Segments -> Chunks -> vectors and BM25, incrementally.
+
+Safe to interrupt: each file's vectors are written before its catalogue row, in one
+transaction per file, so a killed run leaves an index that answers from what was finished;
+the next run skips what is done and completes the rest. Unchanged files embed nothing;
+changed files replace their chunks (re-embedding only new content); files gone from an
+ingested folder are removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..chunking import chunk_naive, chunk_segments
+from ..catalog import FileRecord
+from ..errors import MinutesError, SkipFile
+from ..index import MinutesIndex
+from ..types import Chunk, Segment
+from .readers import SUPPORTED_SUFFIXES, read_document
+from .structure import parse
+
+FLUSH_CHUNKS = 256  # embed in batches across files: faster than file by file
+
+
+@dataclass
+class IngestReport:
+    files_seen: int = 0
+    files_unchanged: int = 0
+    files_indexed: int = 0
+    files_skipped: int = 0
+    files_removed: int = 0
+    pages: int = 0
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    chunks_embedded: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: Counter = field(default_factory=Counter)
+    interrupted: bool = False
+    wall_seconds: float = 0.0
+    indexed: list[tuple[str, int]] = field(default_factory=list)  # (source, chunks)
+
+    def summary(self) -> str:
+        total = self.wall_seconds or sum(self.seconds.values())
+        lines = [
+            f"{'Interrupted' if self.interrupted else 'Done'}: {self.files_seen} files seen, "
+            f"{self.files_indexed} indexed, {self.files_unchanged} unchanged, "
+            f"{self.files_skipped} skipped, {self.files_removed} removed.",
+            f"Chunks: {self.chunks_added} added, {self.chunks_removed} removed, "
+            f"{self.chunks_embedded} embedded; {self.pages} pages read.",
+        ]
+        if self.chunks_embedded == 0 and not self.interrupted:
+            lines.append("Nothing to embed: the index was already up to date." if not self.chunks_added
+                         else "Nothing new to embed.")
+        stages = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+        lines.append(f"Time: {total:.1f}s ({stages}).")
+        for source, reason in self.skipped:
+            lines.append(f"  skipped {source}: {reason}")
+        if self.interrupted:
+            lines.append("The index still answers from what was finished; run the same command again to complete it.")
+        return "\n".join(lines)
+
+
+Hook = Callable  # (sqlite connection, path, chunks, segments) -> None, inside the file's transaction
+
+
+def discover(paths: Iterable[str]) -> tuple[list[tuple[Path, str]], list[Path]]:
+    """Files to ingest as (absolute path, source as given), and the folders that were named
+    (a catalogued file under one of them that no longer exists has gone)."""
+    files, roots = [], []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            roots.append(path.resolve())
+            for found in sorted(path.rglob("*")):
+                if found.is_file() and found.suffix.lower() in SUPPORTED_SUFFIXES and not found.name.startswith("."):
+                    files.append((found.resolve(), str(found)))
+        elif path.is_file():
+            files.append((path.resolve(), str(path)))
+        else:
+            raise MinutesError(f"no such file or folder: {given}")
+    return files, roots
+
+
+@dataclass
+class Prepared:
+    """One file read, parsed and chunked (in a worker process when there are many)."""
+
+    path: str
+    source: str
+    sha256: str
+    size: int
+    mtime: float
+    pages: int = 0
+    metadata: dict = field(default_factory=dict)
+    segments: list[Segment] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    skip_reason: str = ""
+    seconds_read: float = 0.0
+    seconds_parse: float = 0.0
+
+
+_WORKER_COUNTER: Callable[[str], int] | None = None
+
+
+def prepare(path: str, source: str, sha: str, size: int, mtime: float, chunker: str, chunk_tokens: int,
+            model_path: str = "", count_tokens: Callable[[str], int] | None = None) -> Prepared:
+    """Read, parse and chunk one file. Runs in worker processes: takes and returns plain data."""
+    global _WORKER_COUNTER
+    if count_tokens is None:
+        if _WORKER_COUNTER is None:
+            from ..embedding import TokenCounter
+
+            _WORKER_COUNTER = TokenCounter(model_path)
+        count_tokens = _WORKER_COUNTER
+    out = Prepared(path, source, sha, size, mtime)
+    t0 = time.perf_counter()
+    try:
+        doc = read_document(Path(path), source)
+    except SkipFile as exc:
+        out.skip_reason = str(exc)
+        out.seconds_read = time.perf_counter() - t0
+        return out
+    t1 = time.perf_counter()
+    out.seconds_read = t1 - t0
+    out.pages = len(doc.pages)
+    out.metadata = dict(doc.metadata, chunker=chunker)
+    if chunker == "naive":
+        out.chunks = chunk_naive(doc)
+    else:
+        out.segments = parse(doc)
+        out.chunks = chunk_segments(source, out.segments, chunk_tokens, count_tokens)
+    out.seconds_parse = time.perf_counter() - t1
+    return out
+
+
+def ingest(
+    index: MinutesIndex,
+    paths: Iterable[str],
+    progress: bool = False,
+    hooks: tuple[Hook, ...] = (),
+    workers: int | None = None,
+) -> IngestReport:
+    report = IngestReport()
+    started = time.perf_counter()
+    files, roots = discover(paths)
+    report.files_seen = len(files)
+    catalog, store, settings = index.catalog, index.store, index.settings
+    _recover_if_interrupted(index)
+    catalog.set_state("last_ingest_started", str(time.time()))
+
+    # What changed: hashing is cheap next to parsing and embedding.
+    t0 = time.perf_counter()
+    todo = []
+    for path, source in files:
+        stat = path.stat()
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        known = catalog.file(str(path))
+        if known and known.sha256 == sha and known.metadata.get("chunker", "structure") == settings.chunker:
+            report.files_unchanged += 1
+            if known.status == "skipped":
+                report.files_skipped += 1
+                report.skipped.append((source, known.reason))
+            continue
+        todo.append((str(path), source, sha, stat.st_size, stat.st_mtime))
+    report.seconds["hash"] += time.perf_counter() - t0
+
+    pending: list[Prepared] = []
+
+    def flush() -> None:
+        new = [c for p in pending for c in p.chunks]
+        t0 = time.perf_counter()
+        present = store.existing([c.id for c in new]) if new else set()
+        to_embed = [c for c in new if c.id not in present]
+        vectors = index.embedder.embed([c.embed_text for c in to_embed])
+        report.seconds["embed"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if to_embed:
+            store.upsert(to_embed, vectors)
+        report.chunks_embedded += len(to_embed)
+        for prep in pending:
+            rec = FileRecord(prep.path, prep.source, prep.sha256, prep.size, prep.mtime, "indexed", "",
+                             prep.pages, len(prep.chunks), prep.metadata)
+            old = catalog.chunk_ids(rec.path)
+            catalog.record_indexed(rec, prep.chunks, [_bind(h, prep.segments) for h in hooks])
+            stale = old - {c.id for c in prep.chunks}
+            if stale:
+                store.delete(sorted(stale))
+            report.chunks_added += len({c.id for c in prep.chunks} - old)
+            report.chunks_removed += len(stale)
+            report.files_indexed += 1
+            report.indexed.append((prep.source, len(prep.chunks)))
+        report.seconds["write"] += time.perf_counter() - t0
+        pending.clear()
+
+    def skip(prep: Prepared) -> None:
+        report.files_skipped += 1
+        report.skipped.append((prep.source, prep.skip_reason))
+        old = catalog.chunk_ids(prep.path)
+        rec = FileRecord(prep.path, prep.source, prep.sha256, prep.size, prep.mtime, "skipped", prep.skip_reason,
+                         0, 0, {"chunker": settings.chunker})
+        catalog.record_skipped(rec, [_bind(h, []) for h in hooks])
+        if old:
+            store.delete(sorted(old))
+            report.chunks_removed += len(old)
+
+    workers = (1 if len(todo) >= 8 else 0) if workers is None else workers
+    executor = None
+    bar = _progress(len(todo), progress)
+    try:
+        if workers:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            extra = (settings.chunker, settings.chunk_tokens, settings.embedding_model_path)
+            prepared = executor.map(_prepare_args, [item + extra for item in todo])
+        else:
+            prepared = (
+                prepare(*item, settings.chunker, settings.chunk_tokens, count_tokens=index.embedder.count_tokens)
+                for item in todo
+            )
+        for prep in prepared:
+            report.seconds["read"] += prep.seconds_read
+            report.seconds["parse"] += prep.seconds_parse
+            if bar is not None:
+                bar.update(1)
+            if prep.skip_reason:
+                skip(prep)
+                continue
+            report.pages += prep.pages
+            pending.append(prep)
+            if sum(len(p.chunks) for p in pending) >= FLUSH_CHUNKS:
+                flush()
+        if pending:
+            flush()
+        t0 = time.perf_counter()
+        _remove_gone(index, roots, {str(p) for p, _ in files}, report, hooks)
+        index.lexical.ensure_current()
+        report.seconds["write"] += time.perf_counter() - t0
+        catalog.set_state("last_ingest_finished", str(time.time()))
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        if bar is not None:
+            bar.close()
+        report.wall_seconds = time.perf_counter() - started
+    return report
+
+
+def _prepare_args(args: tuple) -> Prepared:
+    return prepare(*args)
+
+
+def _bind(hook: Hook, segments: list[Segment]):
+    return lambda db, path, chunks: hook(db, path, chunks, segments)
+
+
+def _remove_gone(index: MinutesIndex, roots: list[Path], present: set[str], report: IngestReport, hooks) -> None:
+    for rec in index.catalog.files():
+        inside = any(Path(rec.path).is_relative_to(root) for root in roots)
+        if inside and rec.path not in present and not os.path.exists(rec.path):
+            ids = index.catalog.chunk_ids(rec.path)
+            index.store.delete(sorted(ids))
+            index.catalog.remove(rec.path, [_bind(h, []) for h in hooks])
+            report.files_removed += 1
+            report.chunks_removed += len(ids)
+
+
+def _recover_if_interrupted(index: MinutesIndex) -> None:
+    """After an interrupted run, vectors may exist that no catalogue row claims: drop them."""
+    started = float(index.catalog.get_state("last_ingest_started", "0") or 0)
+    finished = float(index.catalog.get_state("last_ingest_finished", "0") or 0)
+    if started > finished:
+        orphans = index.store.ids() - index.catalog.all_chunk_ids()
+        if orphans:
+            index.store.delete(sorted(orphans))
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled or not total:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="ingest", unit="file", file=sys.stderr, dynamic_ncols=True)

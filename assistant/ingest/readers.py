@@ -1,0 +1,144 @@
+"""Readers: PDF (pypdf, page by page, running headers and footers removed), HTML, text.
+
+Each returns one Document per file or raises SkipFile with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from pathlib import Path
+
+from ..errors import SkipFile
+from ..types import Document, Page
+from .manifest import manifest_entry
+
+SUPPORTED_SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html", ".txt": "text", ".md": "text"}
+HEADER_ZONE = 4  # lines at the top of a page that may be a running header
+FOOTER_ZONE = 3
+
+
+def read_document(path: Path, source: str | None = None) -> Document:
+    """Read one file. `source` is the path as the user gave it (kept for citations)."""
+    kind = SUPPORTED_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise SkipFile(f"unsupported file type {path.suffix or '(none)'}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SkipFile(f"cannot read file: {exc.strerror or exc}") from exc
+    if not data.strip():
+        raise SkipFile("empty file")
+    sha = hashlib.sha256(data).hexdigest()
+    if kind == "pdf":
+        pages = _read_pdf(path)
+    elif kind == "html":
+        pages = (Page(1, _html_text(data.decode("utf-8", errors="replace"))),)
+    else:
+        pages = (Page(1, _clean(data.decode("utf-8", errors="replace"))),)
+    if not any(page.text.strip() for page in pages):
+        raise SkipFile("no text found")
+    return Document(
+        source=source or str(path),
+        kind=kind,
+        pages=pages,
+        sha256=sha,
+        metadata=manifest_entry(path),
+    )
+
+
+def _read_pdf(path: Path) -> tuple[Page, ...]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except Exception as exc:  # pypdf raises several types for unsupported crypto
+                raise SkipFile(f"encrypted PDF ({exc})") from exc
+            if not opened:
+                raise SkipFile("encrypted PDF: a password is needed")
+        texts = [page.extract_text() or "" for page in reader.pages]
+    except SkipFile:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError) as exc:
+        raise SkipFile(f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    if not texts:
+        raise SkipFile("PDF has no pages")
+    if not any(text.strip() for text in texts):
+        raise SkipFile(f"image-only PDF: none of its {len(texts)} pages has a text layer (no OCR)")
+    return strip_running_lines([_clean(text) for text in texts])
+
+
+def _clean(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    lines = [line.rstrip() for line in text.split("\n")]
+    return "\n".join(lines).strip("\n")
+
+
+def _shape(line: str) -> str:
+    """A line's shape for spotting running headers: digits and spacing folded."""
+    return re.sub(r"\s+", " ", re.sub(r"\d+", "#", line)).strip().lower()
+
+
+def strip_running_lines(texts: list[str]) -> tuple[Page, ...]:
+    """Remove lines that repeat at the top or bottom of several pages (headers, footers,
+    page numbers); keep the removed header of each page, since it often carries the date."""
+    if len(texts) < 2:
+        return tuple(Page(i + 1, t) for i, t in enumerate(texts))
+    page_lines = [[ln for ln in t.split("\n")] for t in texts]
+    top, bottom = Counter(), Counter()
+    for lines in page_lines:
+        content = [ln for ln in lines if ln.strip()]
+        top.update({_shape(ln) for ln in content[:HEADER_ZONE]})
+        bottom.update({_shape(ln) for ln in content[-FOOTER_ZONE:]})
+    need = max(2, round(0.2 * len(texts)))
+    running_top = {shape for shape, n in top.items() if n >= need and shape}
+    running_bottom = {shape for shape, n in bottom.items() if n >= need and shape}
+    pages = []
+    for number, lines in enumerate(page_lines, 1):
+        content_idx = [i for i, ln in enumerate(lines) if ln.strip()]
+        drop, header = set(), []
+        for i in content_idx[:HEADER_ZONE]:
+            if _shape(lines[i]) in running_top:
+                drop.add(i)
+                header.append(lines[i].strip())
+            else:
+                break
+        for i in reversed(content_idx[-FOOTER_ZONE:]):
+            if i in drop:
+                break
+            if _shape(lines[i]) in running_bottom:
+                drop.add(i)
+            else:
+                break
+        kept = "\n".join(ln for i, ln in enumerate(lines) if i not in drop).strip("\n")
+        pages.append(Page(number, kept, " | ".join(header)))
+    return tuple(pages)
+
+
+def _html_text(html: str) -> str:
+    """Visible text of a saved page (a ModernGov page, say), headings on lines of their own."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer", "form"]):
+        tag.decompose()
+    root = soup.find(id="modgov") or soup.find("main") or soup.body or soup
+    for tag in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "div", "br"]):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    text = root.get_text()
+    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
+    out, blank = [], False
+    for line in lines:
+        if line:
+            out.append(line)
+            blank = False
+        elif not blank:
+            out.append("")
+            blank = True
+    return "\n".join(out).strip()

@@ -1,0 +1,317 @@
+"""The structure of minutes: meetings, agenda items, and the parts of an item.
+
+Works on English committee minutes (ModernGov pages: "Agenda item", "Resolved that",
+"Action -", "The Board agreed to note the report") and on US council minutes (numbered
+items "(19-123) Recommendation to ...", "X moved approval ... Y seconded the motion, which
+carried by the following voice vote: Ayes: ..."), where one file can hold several meetings.
+The output is a flat list of Segments in reading order; a decision (a resolution with its
+lettered points, a motion with its vote) is one Segment, never split.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..dates import find_date
+from ..types import Document, Segment
+
+# ---- patterns -------------------------------------------------------------------------
+
+MEETING_TITLE = re.compile(r"^\s*MINUTES OF THE\s+(?P<title>.+?MEETING)\b", re.I)
+US_ITEM = re.compile(r"^\s*\(\s*\*?\s*(?P<num>\d{2,4}\s?-\s?\d{1,4}[A-Z]?)\s*\)\s*(?P<rest>.*)", re.S)
+AGENDA_ITEM_LABEL = re.compile(r"^\s*agenda item\s*$", re.I)
+MODGOV_MEETING = re.compile(
+    r"^\s*Meeting:\s*(?P<date>\d{1,2}/\d{1,2}/\d{4})\s*-\s*(?P<committee>.+?)\s*\(Item\s*(?P<item>[\w.]+)\)", re.I
+)
+NUMBERED_HEADING = re.compile(r"^\s*(?P<num>\d{1,3}[a-z]?)\.?\s+(?P<title>[A-Z][^.]{3,140})$")
+COUNCIL_LINE = re.compile(
+    r"^\s*(?P<council>[A-Z][A-Za-z .'&-]{1,60}?\s(?:City|County|Borough|District|Town|Parish)?\s?Council)\s*$"
+)
+UPPER_HEADING = re.compile(r"^[A-Z0-9][A-Z0-9 ,&'’/()\-–.:]{3,90}$")
+
+RESOLUTION_START = re.compile(
+    r"^\s*(?:it was\s+)?(?:resolved|agreed|decided)\b"
+    r"|^\s*(?:RESOLVED|DECISION|DECIDED|AGREED)\b"
+    r"|^\s*the\s+(?:[\w'’-]+\s+){0,6}?(?:board|committee|council|cabinet|panel|sub-committee|forum|commission)"
+    r"\s+(?:agreed|resolved|decided|noted|approved|endorsed|recommended)\b"
+    r"|^\s*the recommendations?\s+(?:was|were)\s+(?:proposed|moved|approved|agreed|carried)"
+    r"|^\s*recommendations?\s+(?:approved|agreed|carried)",
+    re.I,
+)
+ACTION_START = re.compile(r"^\s*actions?\s*(?:[-–—:]|point)", re.I)
+MOTION = re.compile(r"\b(?:moved|move[sd]?\s+to|made a motion|motion (?:was )?made)\b", re.I)
+VOTE = re.compile(
+    r"seconded the motion|\bmotion\b.{0,80}\b(?:carried|failed|passed|lost)\b|\b(?:carried|failed) by\b"
+    r"|^\s*(?:ayes|noes|nays|abstentions?)\s*[:\-–]|\broll call vote\b|\bby (?:a |the following )?(?:unanimous )?(?:voice |roll call )?vote\b",
+    re.I,
+)
+LIST_ITEM = re.compile(r"^\s*(?:\(?[a-z]{1,2}\)|\(?[ivx]{1,4}\)|\(?\d{1,2}[.)]|[-•·–*])\s+", re.I)
+PROCEDURAL = re.compile(
+    r"^\s*(?:roll call|present:|absent:|convened|the meeting was|there being no further business|respectfully submitted"
+    r"|the agenda for this meeting|mayor [\w ]+ (?:convened|adjourned)|(?:mayor|chair)\b.{0,40}\badjourned)",
+    re.I,
+)
+CLOSED_SESSION_REPORT = re.compile(r"^\s*(?:following the closed session|the city clerk announced that:?$)", re.I)
+NAMED_SECTION = re.compile(r"^\s*(?:adjournment|roll call|consent calendar|closed session|oral communications.*|"
+                           r"council referrals|council communications|city manager communications|agenda changes)\s*$", re.I)
+SKIP_LINES = re.compile(r"^\s*(?:supporting documents:?|additional documents:?|minutes:?)\s*$", re.I)
+
+
+@dataclass
+class _Para:
+    text: str
+    page_start: int
+    page_end: int
+
+
+@dataclass
+class _State:
+    council: str = ""
+    committee: str = ""
+    meeting: str = ""
+    date: str = ""
+    item: str = ""
+    title: str = ""
+
+
+# ---- paragraphs -----------------------------------------------------------------------
+
+
+def paragraphs(doc: Document) -> list[_Para]:
+    """PDF text: blank-line separated, joined across a page break mid-sentence.
+    Text and HTML: one paragraph a line (those files do not wrap lines)."""
+    paras: list[_Para] = []
+    if doc.kind != "pdf":
+        for page in doc.pages:
+            for line in page.text.split("\n"):
+                if line.strip() and not SKIP_LINES.match(line):
+                    paras.append(_Para(_norm(line), page.number, page.number))
+        return paras
+    for page in doc.pages:
+        blocks = re.split(r"\n\s*\n", page.text)
+        for i, block in enumerate(blocks):
+            text = _norm(" ".join(block.split("\n")))
+            if not text:
+                continue
+            if i == 0 and paras and _continues(paras[-1].text, text):
+                paras[-1] = _Para(paras[-1].text + " " + text, paras[-1].page_start, page.number)
+            else:
+                paras.append(_Para(text, page.number, page.number))
+    return paras
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def _continues(previous: str, first: str) -> bool:
+    """True when a page break fell inside a paragraph."""
+    if US_ITEM.match(first) or UPPER_HEADING.match(first) or MEETING_TITLE.match(first):
+        return False
+    return not re.search(r"[.:;!?”\"]\s*$", previous) or first[:1].islower()
+
+
+# ---- the parser -----------------------------------------------------------------------
+
+
+def parse(doc: Document) -> list[Segment]:
+    """Split a document into Segments that carry meeting, item and section."""
+    meta = doc.metadata
+    state = _State(
+        council=meta.get("council", "") or _council_from_headers(doc),
+        committee=meta.get("committee", ""),
+        date=meta.get("date", "") or _date_from_name(doc.source),
+        item=str(meta.get("item", "") or ""),
+        title=meta.get("title", ""),
+    )
+    page_header_date = {page.number: find_date(page.header, day_first=False) for page in doc.pages}
+    out: list[Segment] = []
+    paras = paragraphs(doc)
+    i = 0
+    expect_title = False
+    while i < len(paras):
+        para = paras[i]
+        text = para.text
+
+        m = MEETING_TITLE.match(text)
+        if m:
+            title_words = m["title"].strip()
+            state.meeting = title_words.title()
+            state.committee = meta.get("committee") or _committee_from_meeting(title_words) or state.committee
+            when = page_header_date.get(para.page_start) or find_date(text, day_first=False)
+            if not when and i + 1 < len(paras):
+                when = find_date(paras[i + 1].text, day_first=False)
+            state.date = meta.get("date") or when or state.date
+            state.item, state.title = "", ""
+            out.append(_segment(text, "procedural", para, para, state))
+            i += 1
+            continue
+
+        m = MODGOV_MEETING.match(text)
+        if m:
+            state.date = meta.get("date") or find_date(m["date"]) or state.date
+            state.committee = meta.get("committee") or m["committee"].strip()
+            state.item = meta.get("item") or m["item"]
+            i += 1
+            continue
+
+        if AGENDA_ITEM_LABEL.match(text):
+            expect_title = True
+            i += 1
+            continue
+        if expect_title:
+            expect_title = False
+            state.title = meta.get("title") or text
+            out.append(_segment(text, "heading", para, para, state))
+            i += 1
+            continue
+
+        m = US_ITEM.match(text)
+        if m:
+            state.item = re.sub(r"\s", "", m["num"])
+            state.title = _item_title(m["rest"])
+            out.append(_segment(text, "heading", para, para, state))
+            i += 1
+            continue
+
+        if doc.kind != "pdf" and state.title and _modgov_numbered_title(text, state):
+            out.append(_segment(text, "heading", para, para, state))
+            i += 1
+            continue
+
+        if doc.kind == "pdf" and CLOSED_SESSION_REPORT.match(text):
+            state.item, state.title = "", "Closed Session Report"
+            out.append(_segment(text, "discussion", para, para, state))
+            i += 1
+            continue
+
+        if (UPPER_HEADING.match(text) or NAMED_SECTION.match(text)) and len(text.split()) <= 12 and not text.rstrip().endswith("."):
+            # An agenda section heading (CONSENT CALENDAR, CLOSED SESSION): what follows
+            # until the next numbered item belongs to it.
+            if doc.kind == "pdf" or not state.title:
+                state.item, state.title = "", text.title()
+            out.append(_segment(text, "heading", para, para, state))
+            i += 1
+            continue
+
+        kind = classify(text)
+        if kind in ("resolution", "action"):
+            j = i + 1
+            while j < len(paras) and (LIST_ITEM.match(paras[j].text) or _is_continuation(paras[j - 1].text)):
+                if US_ITEM.match(paras[j].text) or ACTION_START.match(paras[j].text) and kind == "resolution":
+                    break
+                if RESOLUTION_START.match(paras[j].text) and kind == "action":
+                    break
+                j += 1
+            block = paras[i:j]
+            out.append(_segment("\n".join(p.text for p in block), kind, block[0], block[-1], state))
+            i = j
+            continue
+        if kind == "motion":
+            # A motion stays whole with its second and its vote.
+            j = i + 1
+            while j < len(paras) and j <= i + 3 and classify(paras[j].text) == "vote":
+                j += 1
+            block = paras[i:j]
+            out.append(_segment("\n".join(p.text for p in block), "motion", block[0], block[-1], state))
+            i = j
+            continue
+        if kind == "discussion" and not state.item and not state.title and PROCEDURAL.match(text):
+            kind = "procedural"
+        out.append(_segment(text, kind, para, para, state))
+        i += 1
+    return out
+
+
+def classify(text: str) -> str:
+    """The kind of one paragraph: resolution, action, motion, vote, procedural or discussion."""
+    if ACTION_START.match(text):
+        return "action"
+    if RESOLUTION_START.match(text):
+        return "resolution"
+    head = text[:400]
+    if MOTION.search(head) and re.search(r"\b(?:moved|motion)\b", head, re.I):
+        return "motion"
+    if VOTE.search(text):
+        return "vote"
+    if PROCEDURAL.match(text):
+        return "procedural"
+    return "discussion"
+
+
+def _is_continuation(text: str) -> bool:
+    """A resolution that ends with a colon introduces the list that follows."""
+    return text.rstrip().endswith(":")
+
+
+def _segment(text: str, kind: str, first: _Para, last: _Para, state: _State) -> Segment:
+    return Segment(
+        text=text,
+        kind=kind,
+        page_start=first.page_start,
+        page_end=last.page_end,
+        council=state.council,
+        committee=state.committee,
+        meeting=state.meeting,
+        date=state.date,
+        item=state.item,
+        title=state.title,
+    )
+
+
+OUTCOME_TAIL = re.compile(
+    r"\s*(?:Accepted|Approved|Adopted|Introduced|Ratified|Not heard|Withdrawn|Continued[^.]*|Postponed[^.]*|"
+    r"Final passage[^.]*)\.?\s*$",
+    re.I,
+)
+
+
+def _item_title(rest: str) -> str:
+    """The title of a US item: its heading without the trailing outcome word, cut short."""
+    title = OUTCOME_TAIL.sub("", rest.strip())
+    words = title.split()
+    return " ".join(words[:40]) + (" …" if len(words) > 40 else "")
+
+
+def _modgov_numbered_title(text: str, state: _State) -> bool:
+    """'24 Children and Young persons’ Improvement Plan – progress update PDF 235 KB'."""
+    m = NUMBERED_HEADING.match(text)
+    if not m or (state.item and m["num"] != state.item):
+        return False
+    return _simplify(state.title)[:20] in _simplify(m["title"]) or not state.title
+
+
+def _simplify(text: str) -> str:
+    return re.sub(r"\W+", " ", text).lower().strip()
+
+
+def _committee_from_meeting(title: str) -> str:
+    """'SPECIAL JOINT CITY COUNCIL AND ALAMEDA PUBLIC FINANCE AUTHORITY MEETING' -> 'City Council'."""
+    upper = title.upper()
+    for body in ("CITY COUNCIL", "COUNTY COUNCIL", "BOARD OF SUPERVISORS", "CABINET", "PLANNING COMMISSION"):
+        if body in upper:
+            return body.title()
+    words = re.sub(r"\b(?:SPECIAL|REGULAR|ADJOURNED|JOINT|CONTINUED|MEETING|OF THE)\b", " ", upper)
+    return _norm(words).title()
+
+
+def _council_from_headers(doc: Document) -> str:
+    for page in doc.pages[:3]:
+        for line in page.header.split(" | ") + page.text.split("\n")[:6]:
+            m = COUNCIL_LINE.match(line)
+            if m:
+                return _norm(m["council"])
+    return ""
+
+
+def _date_from_name(source: str) -> str:
+    """A file named after its meeting date (2019-06-04.pdf)."""
+    m = re.match(r"^(\d{4}-\d{2}-\d{2})", Path(source).name)
+    return find_date(m[1]) if m else ""
+
+
+def with_defaults(segments: list[Segment], **fields: str) -> list[Segment]:
+    """Fill empty fields (for example a council known only from settings)."""
+    return [replace(s, **{k: v for k, v in fields.items() if v and not getattr(s, k)}) for s in segments]

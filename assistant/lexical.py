@@ -1,0 +1,182 @@
+"""The BM25 index (bm25s), kept beside the vector index and rebuilt from the catalogue
+whenever the catalogue's generation has moved on (so an interrupted ingest never leaves
+it out of step: the next search or ingest brings it up to date)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from .catalog import Catalog
+from .types import Chunk, Filters, date_to_int
+
+STOPWORDS = "en"
+TERM = re.compile(r"[a-z0-9$£][a-z0-9_$£]*")
+
+
+class LexicalIndex:
+    def __init__(self, catalog: Catalog, folder: Path):
+        self.catalog = catalog
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._retriever = None
+        self._chunks: list[Chunk] = []
+        self._by_id: dict[str, int] = {}
+        self._stemmer = None
+
+    # ---- building ---------------------------------------------------------------------
+
+    def _tokenize(self, texts: list[str]):
+        import bm25s
+
+        if self._stemmer is None:
+            import Stemmer
+
+            self._stemmer = Stemmer.Stemmer("english")
+        return bm25s.tokenize(
+            [normalise(t) for t in texts], stopwords=STOPWORDS, stemmer=self._stemmer, show_progress=False
+        )
+
+    def ensure_current(self) -> None:
+        """Load or rebuild so the index matches the catalogue."""
+        generation = self.catalog.generation()
+        if generation == self._generation:
+            return
+        with self._lock:
+            if generation == self._generation:
+                return
+            if not self._load(generation):
+                self._build(generation)
+
+    def _build(self, generation: int) -> None:
+        import bm25s
+
+        chunks = self.catalog.chunks()
+        retriever = None
+        if chunks:
+            retriever = bm25s.BM25()
+            retriever.index(self._tokenize([c.embed_text for c in chunks]), show_progress=False)
+            tmp = self.folder.with_name(self.folder.name + ".tmp")
+            retriever.save(str(tmp))
+            (tmp / "chunk_ids.json").write_text(json.dumps({"generation": generation, "ids": [c.id for c in chunks]}))
+            if self.folder.exists():
+                import shutil
+
+                shutil.rmtree(self.folder)
+            tmp.rename(self.folder)
+        self._set(retriever, chunks, generation)
+
+    def _load(self, generation: int) -> bool:
+        marker = self.folder / "chunk_ids.json"
+        if not marker.exists():
+            return False
+        try:
+            saved = json.loads(marker.read_text())
+        except (OSError, json.JSONDecodeError):
+            return False
+        if saved.get("generation") != generation:
+            return False
+        import bm25s
+
+        chunks = {c.id: c for c in self.catalog.chunks()}
+        if set(saved["ids"]) != set(chunks):
+            return False
+        self._set(bm25s.BM25.load(str(self.folder)), [chunks[i] for i in saved["ids"]], generation)
+        return True
+
+    def _set(self, retriever, chunks: list[Chunk], generation: int) -> None:
+        self._df = self._document_frequencies(chunks, generation)
+        self._retriever = retriever
+        self._chunks = chunks
+        self._by_id = {c.id: i for i, c in enumerate(chunks)}
+        self._date_int = np.array([date_to_int(c.date) for c in chunks], dtype=np.int64)
+        self._committee = np.array([c.committee.lower() for c in chunks], dtype=object)
+        self._council = np.array([c.council.lower() for c in chunks], dtype=object)
+        self._generation = generation
+
+    def _document_frequencies(self, chunks: list[Chunk], generation: int) -> dict[str, int]:
+        cache = self.folder / "df.json"
+        if cache.exists():
+            try:
+                saved = json.loads(cache.read_text())
+                if saved.get("generation") == generation and saved.get("n") == len(chunks):
+                    return saved["df"]
+            except (OSError, json.JSONDecodeError):
+                pass
+        df: Counter[str] = Counter()
+        for chunk in chunks:
+            df.update(set(self.terms(chunk.embed_text)))
+        if self.folder.exists():
+            cache.write_text(json.dumps({"generation": generation, "n": len(chunks), "df": df}))
+        return dict(df)
+
+    def terms(self, text: str) -> list[str]:
+        """Stemmed, lower-cased words and numbers (single digits kept: 'phase 2')."""
+        if self._stemmer is None:
+            import Stemmer
+
+            self._stemmer = Stemmer.Stemmer("english")
+        words = TERM.findall(normalise(text).lower())
+        return self._stemmer.stemWords(words)
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a stemmed term; unseen terms weigh most."""
+        n = max(1, len(self._chunks))
+        df = self._df.get(term, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    # ---- searching --------------------------------------------------------------------
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        self.ensure_current()
+        i = self._by_id.get(chunk_id)
+        return self._chunks[i] if i is not None else None
+
+    def all_chunks(self) -> list[Chunk]:
+        self.ensure_current()
+        return list(self._chunks)
+
+    def search(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
+        self.ensure_current()
+        if self._retriever is None:
+            return []
+        tokens = self._tokenize([query])
+        ids = tokens.ids[0] if hasattr(tokens, "ids") else tokens[0]
+        vocab_inv = {v: k for k, v in tokens.vocab.items()}
+        words = [vocab_inv[i] for i in ids if i in vocab_inv]
+        if not words:
+            return []
+        scores = self._retriever.get_scores(words)
+        mask = self._mask(filters)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top])]
+        return [(self._chunks[i].id, float(scores[i])) for i in top if scores[i] > 0]
+
+    def _mask(self, filters: Filters):
+        if filters.is_empty():
+            return None
+        mask = np.ones(len(self._chunks), dtype=bool)
+        if filters.council:
+            mask &= self._council == filters.council.lower()
+        if filters.committee:
+            mask &= self._committee == filters.committee.lower()
+        if filters.since:
+            mask &= self._date_int >= date_to_int(filters.since)
+        if filters.until:
+            mask &= (self._date_int <= date_to_int(filters.until)) & (self._date_int > 0)
+        return mask
+
+
+def normalise(text: str) -> str:
+    """Keep item and report numbers searchable as one token: '19-330' -> '19_330'."""
+    return re.sub(r"(\d)-(\d)", r"\1_\2", text.replace("’", "'"))

@@ -1,0 +1,157 @@
+"""The typed outputs of each stage. Frozen dataclasses, no third-party types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The parts of an agenda item a chunk can be.
+SECTION_KINDS = ("heading", "discussion", "resolution", "action", "motion", "vote", "procedural")
+DECISION_KINDS = ("resolution", "action", "motion", "vote")
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int  # 1-based physical page; 1 for a text file
+    text: str  # running headers and footers removed
+    header: str = ""  # the running header that was removed (it often carries the date)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One file as read: its pages and what is known about it."""
+
+    source: str  # the path as given to ingest
+    kind: str  # pdf, html, text
+    pages: tuple[Page, ...]
+    sha256: str
+    metadata: dict = field(default_factory=dict)  # council, committee, date, item, title, url, ...
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of text with one place in the minutes' structure."""
+
+    text: str
+    kind: str  # one of SECTION_KINDS
+    page_start: int
+    page_end: int
+    council: str = ""
+    committee: str = ""
+    meeting: str = ""  # e.g. "Regular Meeting"
+    date: str = ""  # ISO YYYY-MM-DD, or ""
+    item: str = ""  # item number as printed, e.g. "19-330" or "24"
+    title: str = ""  # the item's title
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    text: str  # the minutes' words
+    embed_text: str  # header + text: what is embedded and searched
+    source: str
+    page_start: int
+    page_end: int
+    section: str
+    council: str = ""
+    committee: str = ""
+    meeting: str = ""
+    date: str = ""
+    item: str = ""
+    title: str = ""
+    ordinal: int = 0  # position in its document
+
+    def metadata(self) -> dict:
+        """Flat metadata for stores (no None values; date also as an int for ranges)."""
+        return {
+            "source": self.source,
+            "page_start": self.page_start,
+            "page_end": self.page_end,
+            "section": self.section,
+            "council": self.council,
+            "committee": self.committee,
+            "meeting": self.meeting,
+            "date": self.date,
+            "date_int": date_to_int(self.date),
+            "item": self.item,
+            "title": self.title,
+            "ordinal": self.ordinal,
+        }
+
+    @classmethod
+    def from_stored(cls, chunk_id: str, text: str, embed_text: str, meta: dict) -> "Chunk":
+        return cls(
+            id=chunk_id,
+            text=text,
+            embed_text=embed_text,
+            source=meta.get("source", ""),
+            page_start=int(meta.get("page_start", 1)),
+            page_end=int(meta.get("page_end", 1)),
+            section=meta.get("section", "discussion"),
+            council=meta.get("council", ""),
+            committee=meta.get("committee", ""),
+            meeting=meta.get("meeting", ""),
+            date=meta.get("date", ""),
+            item=meta.get("item", ""),
+            title=meta.get("title", ""),
+            ordinal=int(meta.get("ordinal", 0)),
+        )
+
+
+def date_to_int(iso: str) -> int:
+    """'2019-06-04' -> 20190604; unknown dates -> 0."""
+    return int(iso.replace("-", "")) if iso and len(iso) == 10 else 0
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search is limited to. Empty fields do not filter."""
+
+    council: str = ""
+    committee: str = ""
+    since: str = ""  # ISO date, inclusive
+    until: str = ""  # ISO date, inclusive
+
+    def is_empty(self) -> bool:
+        return not (self.council or self.committee or self.since or self.until)
+
+    def accepts(self, meta: dict) -> bool:
+        if self.council and meta.get("council", "").lower() != self.council.lower():
+            return False
+        if self.committee and meta.get("committee", "").lower() != self.committee.lower():
+            return False
+        day = int(meta.get("date_int", 0) or 0)
+        if self.since and day < date_to_int(self.since):
+            return False
+        if self.until and (day == 0 or day > date_to_int(self.until)):
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float  # fused score, higher is better
+    rank: int  # 1-based
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    dense_similarity: float | None = None  # cosine similarity of the dense match
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    chunk: Chunk
+    quote: str  # the supporting words, verbatim from chunk.text
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str  # with [n] markers
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    closest: tuple[Hit, ...] = ()  # shown when refused
+    standalone_query: str = ""
+    filters: Filters = Filters()
+    mode: str = "extractive"
+    timings_ms: dict = field(default_factory=dict)
