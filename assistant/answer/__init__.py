@@ -1,0 +1,1 @@
+"""Turning retrieved passages into a cited answer: extractive by default, an LLM on request."""

@@ -1,0 +1,136 @@
+"""Weighing passages and sentences against a question: term coverage weighted by how rare
+each term is in the index, and the units (sentences, clauses, motion blocks) that can be
+quoted verbatim."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..chunking import header
+from ..lexical import LexicalIndex
+from ..types import Hit
+from .query import QueryPlan
+
+# Words that say what kind of answer is wanted, not what it is about.
+META_WORDS = set(
+    """minutes minute meeting meetings council councils committee committees board cabinet resolve resolved
+    resolution resolutions decide decided decision decisions agree agreed agreement vote voted votes voting
+    move moved motion second seconded seconder discuss discussed discussion say said happen happened record
+    recorded item items agenda report reported when who whom what which how much many date dated approve
+    approved approval take taken make made give given latest position""".split()
+)
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z(\"“‘\[])")
+MAX_QUOTE = 420
+MOTION_START = re.compile(r"\b(?:moved|made a motion|motion)\b", re.I)
+VOTE_END = re.compile(r"(?:Ayes?\s*[:\-–]\s*\d|voice vote\s*[-–]\s*\d|carried|failed|unanimous)", re.I)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A quotable run of a passage: a verbatim substring of hit.chunk.text."""
+
+    hit: Hit
+    text: str
+    score: float = 0.0
+
+
+class Weigher:
+    def __init__(self, lexical: LexicalIndex, plan: QueryPlan):
+        self.lexical = lexical
+        filter_words = set()
+        for value in (plan.filters.committee, plan.filters.council):
+            filter_words.update(self._stems(value))
+        meta = set(self._stems(" ".join(META_WORDS)))
+        terms = [t for t in self._stems(plan.standalone) if t not in meta and t not in filter_words]
+        self.terms = list(dict.fromkeys(terms))
+        self.weights = {t: lexical.idf(t) for t in self.terms}
+        self.total = sum(self.weights.values()) or 1.0
+
+    def _stems(self, text: str) -> list[str]:
+        from .query import SMALL_WORDS
+
+        words = [w for w in re.findall(r"[\w$£]+", text.lower()) if w not in SMALL_WORDS]
+        return self.lexical.terms(" ".join(words))
+
+    def coverage(self, text: str) -> float:
+        """Share of the question's topic (weighted by rarity) that `text` contains."""
+        if not self.terms:
+            return 0.0
+        present = set(self.lexical.terms(text))
+        return sum(w for t, w in self.weights.items() if t in present) / self.total
+
+    def hit_coverage(self, hit: Hit) -> float:
+        c = hit.chunk
+        return self.coverage(f"{header(c)} {c.text}")
+
+
+def units(hit: Hit, vote_blocks: bool = False, resolution_blocks: bool = False) -> list[str]:
+    """Quotable pieces of a passage: sentences (long ones cut at semicolons); for vote
+    questions whole motion blocks (moved ... seconded ... Ayes); for decision questions whole
+    resolutions with their lettered points."""
+    text = hit.chunk.text
+    out: list[str] = []
+    for para in text.split("\n"):
+        para = para.strip()
+        if not para:
+            continue
+        for sentence in SENTENCE_END.split(para):
+            sentence = sentence.strip()
+            if not sentence:
+                continue
+            if len(sentence) <= MAX_QUOTE:
+                out.append(sentence)
+            else:
+                out.extend(_windows(sentence))
+    if vote_blocks:
+        paras = [p.strip() for p in text.split("\n") if p.strip()]
+        for i, para in enumerate(paras):
+            if MOTION_START.search(para):
+                block = [para]
+                for nxt in paras[i + 1 : i + 4]:
+                    block.append(nxt)
+                    if VOTE_END.search(nxt):
+                        break
+                joined = "\n".join(block)
+                if joined in text and len(joined) <= 3 * MAX_QUOTE:
+                    out.append(joined)
+    if resolution_blocks:
+        from ..ingest.structure import LIST_ITEM, RESOLUTION_START
+
+        paras = [p.strip() for p in text.split("\n") if p.strip()]
+        for i, para in enumerate(paras):
+            if RESOLUTION_START.match(para):
+                block = [para]
+                for nxt in paras[i + 1 : i + 8]:
+                    if not (LIST_ITEM.match(nxt) or block[-1].endswith(":")):
+                        break
+                    block.append(nxt)
+                joined = "\n".join(block)
+                if len(block) > 1 and joined in text and len(joined) <= 3 * MAX_QUOTE:
+                    out.append(joined)
+    return [u for u in dict.fromkeys(out) if len(u) > 3]
+
+
+def _windows(sentence: str) -> list[str]:
+    """Cut a very long sentence at '; ' into windows of clauses that fit a quote."""
+    clauses = re.split(r"(?<=;)\s+", sentence)
+    windows, current = [], ""
+    for clause in clauses:
+        if current and len(current) + 1 + len(clause) > MAX_QUOTE:
+            windows.append(current)
+            current = clause
+        else:
+            current = f"{current} {clause}".strip()
+    if current:
+        windows.append(current)
+    out = []
+    for w in windows:
+        if len(w) <= MAX_QUOTE * 1.5:
+            out.append(w)
+        else:  # no semicolons: cut at commas or words
+            words = w.split()
+            step = 60
+            out.extend(" ".join(words[i : i + step]) for i in range(0, len(words), step))
+    # keep pairs of neighbouring windows too, so a clause and its amount stay together
+    return out + [f"{a} {b}" for a, b in zip(out, out[1:]) if len(a) + len(b) < MAX_QUOTE * 1.6]

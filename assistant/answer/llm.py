@@ -1,0 +1,114 @@
+"""LLM answers through LangChain chat models, chosen by one setting:
+
+- `llamacpp`: a local GGUF file through llama.cpp (default: the packaged Qwen2.5 0.5B),
+- `ollama`: a model served by Ollama,
+- `openai`: any OpenAI-compatible endpoint (base URL, model name, key from the environment).
+
+The model sees numbered passages (the best sentences with their headers, to keep the
+prompt small) and must cite them; its answer is checked afterwards (see verify.py).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Iterator
+
+from ..config import Settings
+from ..errors import MinutesError
+from . import prompts
+
+
+def make_chat_model(settings: Settings):
+    provider = settings.llm_provider.lower()
+    if provider == "llamacpp":
+        from langchain_community.chat_models import ChatLlamaCpp
+
+        from ..local_model import ModelUnavailable, assemble_qwen_05b
+
+        try:
+            path = settings.llm_model or str(assemble_qwen_05b())
+        except ModelUnavailable as exc:
+            raise MinutesError(str(exc)) from exc
+        if not os.path.exists(path):
+            raise MinutesError(f"no GGUF model at {path}")
+        return ChatLlamaCpp(
+            model_path=path,
+            n_ctx=settings.llm_context,
+            n_threads=settings.llm_threads,
+            n_batch=256,
+            temperature=settings.llm_temperature,
+            max_tokens=settings.llm_max_tokens,
+            streaming=True,
+            verbose=False,
+        )
+    if provider == "ollama":
+        from langchain_ollama import ChatOllama
+
+        if not settings.llm_model:
+            raise MinutesError("set MINUTES_LLM_MODEL to an Ollama model name")
+        return ChatOllama(
+            model=settings.llm_model,
+            base_url=settings.llm_base_url or "http://127.0.0.1:11434",
+            temperature=settings.llm_temperature,
+            num_predict=settings.llm_max_tokens,
+        )
+    if provider == "openai":
+        from langchain_openai import ChatOpenAI
+
+        if not settings.llm_model:
+            raise MinutesError("set MINUTES_LLM_MODEL to the endpoint's model name")
+        return ChatOpenAI(
+            model=settings.llm_model,
+            base_url=settings.llm_base_url or None,
+            api_key=os.environ.get(settings.llm_api_key_env) or "not-needed",
+            temperature=settings.llm_temperature,
+            max_tokens=settings.llm_max_tokens,
+        )
+    raise MinutesError(f"unknown LLM provider {settings.llm_provider!r}: use llamacpp, ollama or openai")
+
+
+class LLMAnswerer:
+    """Holds one chat model, built on first use; llama.cpp is not re-entrant, so calls are serialised."""
+
+    def __init__(self, settings: Settings, model=None):
+        self.settings = settings
+        self._model = model
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = make_chat_model(self.settings)
+        return self._model
+
+    def warm(self) -> None:
+        _ = self.model
+
+    def stream_answer(self, question: str, passages: list[tuple[int, str, str]]) -> Iterator[str]:
+        """Tokens of the answer to `question` from numbered (n, header, text) passages."""
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        block = "\n\n".join(prompts.PASSAGE.format(n=n, header=h, text=t) for n, h, t in passages)
+        messages = [
+            SystemMessage(prompts.ANSWER_SYSTEM.format(not_found=prompts.NOT_FOUND)),
+            HumanMessage(prompts.ANSWER_USER.format(passages=block, question=question)),
+        ]
+        with self._lock:
+            for piece in self.model.stream(messages):
+                if piece.content:
+                    yield str(piece.content)
+
+    def condense(self, history: list[dict], question: str) -> str:
+        """A standalone version of a follow-up question."""
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        turns = "\n".join(f"{t['role']}: {t['content'][:400]}" for t in history[-4:])
+        messages = [
+            SystemMessage(prompts.CONDENSE_SYSTEM),
+            HumanMessage(prompts.CONDENSE_USER.format(history=turns, question=question)),
+        ]
+        with self._lock:
+            reply = self.model.invoke(messages)
+        text = str(reply.content).strip().strip('"').split("\n")[0]
+        return text if 3 < len(text) < 400 else ""

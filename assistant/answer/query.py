@@ -1,0 +1,169 @@
+"""Understanding a question: its intent, the filters it states plainly, and — for a
+follow-up — a standalone version built from the conversation."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, replace
+
+from ..dates import MONTHS, US_DATE, UK_DATE, find_date
+from ..types import Filters
+
+INTENTS = [
+    ("vote", re.compile(r"\b(vote[sd]?|voting|moved|mover|second(?:ed|er)|ayes?|noes?|nays?|motion|abstain\w*|unanimous\w*)\b", re.I)),
+    ("decision", re.compile(r"\b(resolv\w*|resolution|decid\w*|decision|agree\w*|approv\w*|adopt\w*|endors\w*|outcome|conclu\w*|authoriz\w*|authoris\w*)\b", re.I)),
+    ("when", re.compile(r"^\s*(when|what date|which date|on what date)\b", re.I)),
+    ("who", re.compile(r"^\s*(who|whom|which (?:councillor|councilmember|member|officer|person))\b", re.I)),
+    ("amount", re.compile(r"\b(how much|how many|amount|cost|price|budget|\$|£|fee)\b", re.I)),
+    ("action", re.compile(r"\b(action|actions|follow[- ]up|undert\w+|to do)\b", re.I)),
+]
+ANAPHORA = re.compile(
+    r"\b(it|its|that|this|these|those|they|them|their|he|she|him|her|there|then|the same|the item|the motion|"
+    r"the plan|the report|the decision|the resolution)\b",
+    re.I,
+)
+FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|and what|but)\b", re.I)
+CONTENT_WORD = re.compile(r"[A-Za-z0-9$£][\w$£'’.,-]*")
+SMALL_WORDS = set(
+    """a an the and or but of to in on at for by with from about as is are was were be been being do did does
+    what which who whom whose when where why how that this these those it its they them their there then than
+    any some all can could would should will shall may might must has have had not no yes please tell me us
+    say said also just""".split()
+)
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    question: str
+    standalone: str
+    filters: Filters
+    intent: str  # vote | decision | when | who | amount | action | general
+    is_follow_up: bool = False
+
+
+def intent_of(question: str) -> str:
+    for name, pattern in INTENTS:
+        if pattern.search(question):
+            return name
+    return "general"
+
+
+def content_words(text: str) -> list[str]:
+    return [w.strip(".,'’").lower() for w in CONTENT_WORD.findall(text) if w.strip(".,'’").lower() not in SMALL_WORDS]
+
+
+def normalise_history(history) -> list[dict]:
+    """Accept [{"role", "content"}] or Gradio-style [[user, assistant], ...]."""
+    out: list[dict] = []
+    for turn in history or []:
+        if isinstance(turn, dict):
+            content = turn.get("content")
+            if isinstance(content, list):  # gradio multimodal message
+                content = " ".join(str(part.get("text", "")) if isinstance(part, dict) else str(part) for part in content)
+            if turn.get("role") in ("user", "assistant") and content:
+                out.append({"role": turn["role"], "content": str(content)})
+        elif isinstance(turn, (list, tuple)) and len(turn) == 2:
+            if turn[0]:
+                out.append({"role": "user", "content": str(turn[0])})
+            if turn[1]:
+                out.append({"role": "assistant", "content": str(turn[1])})
+    return out
+
+
+def is_follow_up(question: str, history: list[dict]) -> bool:
+    if not any(t["role"] == "user" for t in history):
+        return False
+    return bool(ANAPHORA.search(question) or FOLLOW_UP_START.match(question) or len(content_words(question)) <= 2)
+
+
+def stated_filters(question: str, committees: list[str], councils: list[str]) -> Filters:
+    """Filters the question states plainly: a committee or council known to the index, a
+    date, a month, a year, or a range of years."""
+    lowered = " " + re.sub(r"[^\w\s&]", " ", question.lower()) + " "
+    committee = _longest_mention(lowered, committees)
+    council = _longest_mention(lowered, councils)
+    since, until = date_range(question)
+    return Filters(council=council, committee=committee, since=since, until=until)
+
+
+def _longest_mention(lowered: str, names: list[str]) -> str:
+    found = ""
+    for name in names:
+        words = re.sub(r"[^\w\s&]", " ", name.lower()).split()
+        if not words:
+            continue
+        pattern = r"\b" + r"\s+".join(re.escape(w) for w in words) + r"s?\b"
+        if re.search(pattern, lowered) and len(name) > len(found):
+            found = name
+    return found
+
+
+YEAR_RANGE = re.compile(r"\bbetween\s+((?:19|20)\d\d)\s+and\s+((?:19|20)\d\d)\b", re.I)
+SINCE_YEAR = re.compile(r"\b(?:since|after|from)\s+((?:19|20)\d\d)\b", re.I)
+BEFORE_YEAR = re.compile(r"\b(?:before|until|prior to)\s+((?:19|20)\d\d)\b", re.I)
+MONTH_YEAR = re.compile(
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\s+((?:19|20)\d\d)\b", re.I
+)
+LONE_YEAR = re.compile(r"\b(?:in|during|of|for)\s+((?:19|20)\d\d)\b(?!\s*-)", re.I)
+
+
+def date_range(question: str) -> tuple[str, str]:
+    if US_DATE.search(question) or UK_DATE.search(question):
+        day = find_date(question, day_first=True)
+        if day:
+            return day, day
+    m = YEAR_RANGE.search(question)
+    if m:
+        a, b = sorted((int(m[1]), int(m[2])))
+        return f"{a}-01-01", f"{b}-12-31"
+    m = MONTH_YEAR.search(question)
+    if m:
+        month, year = MONTHS[m[1].lower()], int(m[2])
+        last = calendar.monthrange(year, month)[1]
+        return f"{year}-{month:02d}-01", f"{year}-{month:02d}-{last:02d}"
+    since = SINCE_YEAR.search(question)
+    before = BEFORE_YEAR.search(question)
+    if since or before:
+        return (f"{since[1]}-01-01" if since else "", f"{int(before[1]) - 1}-12-31" if before else "")
+    m = LONE_YEAR.search(question)
+    if m:
+        return f"{m[1]}-01-01", f"{m[1]}-12-31"
+    return "", ""
+
+
+def merge_filters(explicit: Filters, stated: Filters) -> Filters:
+    """Filters set by the user (chat controls, CLI flags) win; the question fills the rest."""
+    return Filters(
+        council=explicit.council or stated.council,
+        committee=explicit.committee or stated.committee,
+        since=explicit.since or stated.since,
+        until=explicit.until or stated.until,
+    )
+
+
+def plan_query(question: str, history, explicit: Filters, committees: list[str], councils: list[str],
+               condense=None) -> QueryPlan:
+    """Intent, filters and a standalone question. `condense(history, question)` is the
+    LLM's rewrite when one is configured; without it, the follow-up is joined with the
+    conversation's last question."""
+    turns = normalise_history(history)
+    follow_up = is_follow_up(question, turns)
+    stated = stated_filters(question, committees, councils)
+    standalone = question
+    if follow_up:
+        previous_questions = [t["content"] for t in turns if t["role"] == "user"]
+        inherited = Filters()
+        for earlier in previous_questions:
+            inherited = merge_filters(stated_filters(earlier, committees, councils), inherited)
+        stated = merge_filters(stated, inherited)
+        rewritten = condense(turns, question) if condense else ""
+        standalone = rewritten or f"{question} ({previous_questions[-1]})"
+    intent = intent_of(question)
+    if intent == "general" and follow_up:
+        intent = intent_of(standalone)
+    return QueryPlan(question, standalone, merge_filters(explicit, stated), intent, follow_up)
+
+
+def without_filters(plan: QueryPlan) -> QueryPlan:
+    return replace(plan, filters=Filters())

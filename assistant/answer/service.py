@@ -1,0 +1,271 @@
+"""The answer service: question (+ history) -> retrieval -> extractive or LLM answer ->
+checked citations -> Answer. One object, models loaded once, shared by CLI, chat and eval."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, replace
+from typing import Iterator
+
+from ..chunking import header
+from ..config import Settings
+from ..index import MinutesIndex
+from ..types import Answer, Citation, Filters, Hit
+from . import prompts
+from .evidence import Weigher, units
+from .extractive import Draft, extractive_answer, label, score_units
+from .query import QueryPlan, plan_query
+from .verify import check_answer
+
+LLM_PASSAGES = 5
+SENTENCES_PER_PASSAGE = 3
+
+
+@dataclass(frozen=True)
+class Event:
+    """What ask_stream yields: text deltas while the answer is made, then the Answer."""
+
+    kind: str  # "delta" | "answer"
+    text: str = ""
+    answer: Answer | None = None
+
+
+def relevance(weigher: Weigher, hits: list[Hit]) -> float:
+    """How well the best passages cover the question: rarity-weighted topic coverage of the
+    best passage blended with its dense similarity. Compared with the refusal threshold."""
+    best = 0.0
+    for hit in hits[:5]:
+        coverage = weigher.hit_coverage(hit) if weigher.terms else 0.5
+        similarity = hit.dense_similarity if hit.dense_similarity is not None else 0.0
+        best = max(best, 0.6 * coverage + 0.4 * similarity)
+    return best
+
+
+class AnswerService:
+    def __init__(self, settings: Settings, index: MinutesIndex, llm=None):
+        self.settings = settings
+        self.index = index
+        self._llm = llm
+
+    @classmethod
+    def open(cls, settings: Settings, index: MinutesIndex | None = None) -> "AnswerService":
+        return cls(settings, index or MinutesIndex.open(settings))
+
+    @property
+    def llm(self):
+        if self._llm is None:
+            from .llm import LLMAnswerer
+
+            self._llm = LLMAnswerer(self.settings)
+        return self._llm
+
+    @property
+    def mode(self) -> str:
+        return self.settings.answer_mode
+
+    def with_mode(self, mode: str) -> "AnswerService":
+        """The same index and models, another answer mode."""
+        return AnswerService(self.settings.model_copy(update={"answer_mode": mode}), self.index, self._llm)
+
+    def warm(self) -> None:
+        self.index.embedder.embed(["warm up"])
+        self.index.lexical.ensure_current()
+        if self.mode == "llm":
+            self.llm.warm()
+
+    # ---- asking -----------------------------------------------------------------------
+
+    def ask(self, question: str, history=None, filters: Filters = Filters()) -> Answer:
+        answer = None
+        for event in self.ask_stream(question, history, filters):
+            if event.kind == "answer":
+                answer = event.answer
+        assert answer is not None
+        return answer
+
+    def ask_stream(self, question: str, history=None, filters: Filters = Filters()) -> Iterator[Event]:
+        timings: dict = {}
+        started = time.perf_counter()
+        question = (question or "").strip()
+        if not question:
+            yield Event("answer", answer=Answer(question, "Please ask a question about the minutes.", True, mode=self.mode))
+            return
+        stats = self._known_names()
+        condense = self.llm.condense if self.mode == "llm" and history else None
+        plan = plan_query(question, history, filters, stats["committees"], stats["councils"], condense=condense)
+        timings["plan"] = _ms(started)
+        t0 = time.perf_counter()
+        hits = self.index.retriever.search(plan.standalone, plan.filters, k=self.settings.top_k, timings=timings)
+        timings["retrieve"] = _ms(t0)
+        weigher = Weigher(self.index.lexical, plan)
+        score = relevance(weigher, hits)
+        timings["relevance"] = round(score, 3)
+
+        if not hits or score < self.settings.refusal_threshold:
+            answer = self._refusal(plan, hits)
+            yield Event("delta", answer.text)
+            yield Event("answer", answer=self._finish(answer, started, timings))
+            return
+
+        t0 = time.perf_counter()
+        draft = extractive_answer(weigher, hits, plan, self.settings.max_quotes)
+        timings["extractive"] = _ms(t0)
+        if self.mode != "llm":
+            for piece in _pieces(draft.text):
+                yield Event("delta", piece)
+            answer = Answer(question, draft.text, False, draft.citations, (), plan.standalone, plan.filters, "extractive")
+            yield Event("answer", answer=self._finish(answer, started, timings))
+            return
+
+        yield from self._llm_answer(plan, hits, weigher, draft, started, timings)
+
+    def _llm_answer(self, plan: QueryPlan, hits, weigher, draft: Draft, started, timings) -> Iterator[Event]:
+        passages, by_number = [], {}
+        for n, hit in enumerate(hits[:LLM_PASSAGES], 1):
+            best = [u.text for u in score_units(weigher, [hit], plan)[:SENTENCES_PER_PASSAGE]]
+            ordered = sorted(best, key=hit.chunk.text.find)
+            text = " … ".join(re.sub(r"\s*\n\s*", " ", u) for u in ordered)
+            passages.append((n, label(hit), text))
+            by_number[n] = (hit, text)
+        t0 = time.perf_counter()
+        raw, first = [], None
+        for token in self.llm.stream_answer(plan.standalone, passages):
+            if first is None:
+                first = time.perf_counter()
+                timings["llm_first_token"] = round((first - t0) * 1000, 1)
+            raw.append(token)
+            yield Event("delta", token)
+        timings["llm"] = _ms(t0)
+        generated = "".join(raw).strip()
+        checked = check_answer(generated, {n: f"{h} {t}" for n, (_, h, t) in
+                                           ((n, (hit, label(hit), text)) for n, (hit, text) in by_number.items())},
+                               self.index.lexical.terms)
+        if prompts.NOT_FOUND.lower() in generated.lower() or not checked.cited:
+            # Nothing the model said survives the check: give the extractive answer instead.
+            answer = Answer(plan.question, draft.text, False, draft.citations, (), plan.standalone, plan.filters,
+                            "llm (checked: nothing supported, extractive answer given)")
+            yield Event("answer", answer=self._finish(answer, started, timings))
+            return
+        renumber = {old: new for new, old in enumerate(checked.cited, 1)}
+        text = re.sub(r"\[(\d+)\]", lambda m: f"[{renumber[int(m[1])]}]" if int(m[1]) in renumber else "", checked.text)
+        citations = []
+        for old in checked.cited:
+            hit, passage_text = by_number[old]
+            sentences = [s for s in checked.sentences if s.supported and old in s.cited]
+            citations.append(Citation(renumber[old], hit.chunk, _supporting_quote(hit, " ".join(s.text for s in sentences), self.index.lexical.terms)))
+        mode = "llm" if not checked.dropped else f"llm (checked: {len(checked.dropped)} unsupported sentence(s) removed)"
+        answer = Answer(plan.question, text, False, tuple(citations), (), plan.standalone, plan.filters, mode)
+        yield Event("answer", answer=self._finish(answer, started, timings))
+
+    def _refusal(self, plan: QueryPlan, hits: list[Hit]) -> Answer:
+        text = prompts.NOT_FOUND
+        closest = hits[:3]
+        if not hits and not plan.filters.is_empty():
+            text += " " + prompts.FILTERS_MATCH_NOTHING.format(filters=describe_filters(plan.filters))
+            closest = self.index.retriever.search(plan.standalone, Filters(), k=3)
+        return Answer(plan.question, text, True, (), tuple(closest), plan.standalone, plan.filters, self.mode)
+
+    def _finish(self, answer: Answer, started: float, timings: dict) -> Answer:
+        timings["total"] = _ms(started)
+        return replace(answer, timings_ms=timings)
+
+    def _known_names(self) -> dict:
+        generation = self.index.catalog.generation()
+        cached = getattr(self, "_names_cache", None)
+        if cached and cached[0] == generation:
+            return cached[1]
+        stats = self.index.catalog.stats()
+        names = {"committees": stats["committees"], "councils": stats["councils"]}
+        self._names_cache = (generation, names)
+        return names
+
+    # ---- output -----------------------------------------------------------------------
+
+    def to_json(self, answer: Answer) -> dict:
+        return {
+            "question": answer.question,
+            "answer": answer.text,
+            "refused": answer.refused,
+            "citations": [citation_json(c) for c in answer.citations],
+            "closest": [
+                {"source": h.chunk.source, "page": h.chunk.page_start, "date": h.chunk.date, "committee": h.chunk.committee,
+                 "item": h.chunk.item, "title": h.chunk.title, "text": h.chunk.text[:300]}
+                for h in answer.closest
+            ],
+            "standalone_question": answer.standalone_query,
+            "filters": {k: v for k, v in vars(answer.filters).items() if v},
+            "mode": answer.mode,
+            "timings_ms": answer.timings_ms,
+        }
+
+    def to_text(self, answer: Answer) -> str:
+        lines = [answer.text]
+        if answer.citations:
+            lines.append("\nSources:")
+            for c in answer.citations:
+                ch = c.chunk
+                lines.append(f"[{c.n}] {label_of(ch)} — {ch.source}, page {ch.page_start}")
+                lines.append(f"    “{_flat(c.quote)}”")
+        if answer.refused and answer.closest:
+            lines.append("\n" + prompts.CLOSEST_MATCHES)
+            for h in answer.closest:
+                lines.append(f"- {label_of(h.chunk)} — {h.chunk.source}, page {h.chunk.page_start}")
+        return "\n".join(lines)
+
+
+def label_of(chunk) -> str:
+    return label(Hit(chunk=chunk, score=0.0, rank=0))
+
+
+def citation_json(c: Citation) -> dict:
+    ch = c.chunk
+    return {
+        "n": c.n,
+        "source": ch.source,
+        "page": ch.page_start,
+        "page_end": ch.page_end,
+        "council": ch.council,
+        "committee": ch.committee,
+        "date": ch.date,
+        "item": ch.item,
+        "title": ch.title,
+        "section": ch.section,
+        "quote": c.quote,
+    }
+
+
+def describe_filters(filters: Filters) -> str:
+    parts = []
+    if filters.council:
+        parts.append(f"council {filters.council}")
+    if filters.committee:
+        parts.append(f"committee {filters.committee}")
+    if filters.since or filters.until:
+        parts.append(f"dates {filters.since or '…'} to {filters.until or '…'}")
+    return ", ".join(parts)
+
+
+def _supporting_quote(hit: Hit, sentence: str, terms) -> str:
+    """The unit of the passage that best supports what the model said (verbatim)."""
+    wanted = set(terms(sentence))
+    best, best_score = hit.chunk.text[:300], -1.0
+    for unit in units(hit):
+        have = set(terms(unit))
+        score = len(wanted & have) / (len(have) ** 0.5 or 1)
+        if score > best_score:
+            best, best_score = unit, score
+    return best
+
+
+def _pieces(text: str, size: int = 40) -> Iterator[str]:
+    for i in range(0, len(text), size):
+        yield text[i : i + size]
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", text)
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)

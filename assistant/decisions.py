@@ -1,0 +1,5 @@
+"""Decisions as records (placeholder until the decisions register lands)."""
+
+
+def decision_hooks(index):
+    return ()
