@@ -49,8 +49,13 @@ def read_document(path: Path, source: str | None = None) -> Document:
 
 
 def _read_pdf(path: Path) -> tuple[Page, ...]:
+    import logging
+
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
+
+    # pypdf logs every odd font it meets; a skipped file is reported by us, with its reason.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     try:
         reader = PdfReader(str(path))
