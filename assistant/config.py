@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     chunker: str = Field("structure", description="structure, or naive (1000/200 characters)")
 
     # Retrieval
-    top_k: int = 8
+    top_k: int = 10
     candidates: int = Field(40, description="hits taken from each retriever before fusion")
     rrf_k: int = 60
     dense_weight: float = 1.0
@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     llm_model: str = Field("", description="GGUF path, Ollama model or OpenAI-compatible model name")
     llm_base_url: str = ""
     llm_api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the key")
-    llm_max_tokens: int = 256
+    llm_max_tokens: int = 160
     llm_temperature: float = 0.0
     llm_threads: int = 2
     llm_context: int = 2048

@@ -170,11 +170,14 @@ class LexicalIndex:
             mask &= self._council == filters.council.lower()
         if filters.committee:
             mask &= self._committee == filters.committee.lower()
+        in_range = np.ones(len(self._chunks), dtype=bool)
         if filters.since:
-            mask &= self._date_int >= date_to_int(filters.since)
+            in_range &= self._date_int >= date_to_int(filters.since)
         if filters.until:
-            mask &= (self._date_int <= date_to_int(filters.until)) & (self._date_int > 0)
-        return mask
+            in_range &= (self._date_int <= date_to_int(filters.until)) & (self._date_int > 0)
+        if filters.include_undated:
+            in_range |= self._date_int == 0
+        return mask & in_range
 
 
 def normalise(text: str) -> str:

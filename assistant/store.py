@@ -130,11 +130,15 @@ def chroma_where(filters: Filters) -> dict | None:
         clauses.append({"council": filters.council})
     if filters.committee:
         clauses.append({"committee": filters.committee})
+    dates: list[dict] = []
     if filters.since:
-        clauses.append({"date_int": {"$gte": date_to_int(filters.since)}})
+        dates.append({"date_int": {"$gte": date_to_int(filters.since)}})
     if filters.until:
-        clauses.append({"date_int": {"$lte": date_to_int(filters.until)}})
-        clauses.append({"date_int": {"$gt": 0}})
+        dates.append({"date_int": {"$lte": date_to_int(filters.until)}})
+        dates.append({"date_int": {"$gt": 0}})
+    if dates:
+        in_range = dates[0] if len(dates) == 1 else {"$and": dates}
+        clauses.append({"$or": [in_range, {"date_int": 0}]} if filters.include_undated else in_range)
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}

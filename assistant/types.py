@@ -110,6 +110,7 @@ class Filters:
     committee: str = ""
     since: str = ""  # ISO date, inclusive
     until: str = ""  # ISO date, inclusive
+    include_undated: bool = False  # a date range a question implies also admits undated minutes
 
     def is_empty(self) -> bool:
         return not (self.council or self.committee or self.since or self.until)
@@ -120,6 +121,8 @@ class Filters:
         if self.committee and meta.get("committee", "").lower() != self.committee.lower():
             return False
         day = int(meta.get("date_int", 0) or 0)
+        if day == 0 and self.include_undated:
+            return True
         if self.since and day < date_to_int(self.since):
             return False
         if self.until and (day == 0 or day > date_to_int(self.until)):
@@ -155,3 +158,4 @@ class Answer:
     filters: Filters = Filters()
     mode: str = "extractive"
     timings_ms: dict = field(default_factory=dict)
+    hits: tuple[Hit, ...] = ()  # what retrieval returned, best first (for evaluation and the UI)

@@ -18,7 +18,10 @@ META_WORDS = set(
     resolution resolutions decide decided decision decisions agree agreed agreement vote voted votes voting
     move moved motion second seconded seconder discuss discussed discussion say said happen happened record
     recorded item items agenda report reported when who whom what which how much many date dated approve
-    approved approval take taken make made give given latest position""".split()
+    approved approval take taken make made give given latest position according accord often many much
+    come came find found know known name named happen tell show shown think thought expect expected
+    say says mention mentioned note noted regard regarding respect respond response answer answered
+    question questions ask asked kind type sort way part number numbers amount total share proportion""".split()
 )
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z(\"“‘\[])")
 MAX_QUOTE = 420

@@ -82,18 +82,25 @@ def stated_filters(question: str, committees: list[str], councils: list[str]) ->
     date, a month, a year, or a range of years."""
     lowered = " " + re.sub(r"[^\w\s&]", " ", question.lower()) + " "
     committee = _longest_mention(lowered, committees)
-    council = _longest_mention(lowered, councils)
+    council = _longest_mention(lowered, councils, distinctive=True)
     since, until = date_range(question)
-    return Filters(council=council, committee=committee, since=since, until=until)
+    return Filters(council=council, committee=committee, since=since, until=until, include_undated=bool(since or until))
 
 
-def _longest_mention(lowered: str, names: list[str]) -> str:
+GENERIC_BODY_WORDS = {"council", "city", "county", "borough", "district", "town", "parish", "metropolitan", "of", "the"}
+
+
+def _longest_mention(lowered: str, names: list[str], distinctive: bool = False) -> str:
+    """The longest known name the question mentions. With `distinctive`, a council is also
+    recognised by its own words alone ('Herefordshire' for 'Herefordshire Council')."""
     found = ""
     for name in names:
         words = re.sub(r"[^\w\s&]", " ", name.lower()).split()
+        if distinctive:
+            words = [w for w in words if w not in GENERIC_BODY_WORDS] or words
         if not words:
             continue
-        pattern = r"\b" + r"\s+".join(re.escape(w) for w in words) + r"s?\b"
+        pattern = r"\b" + r"\s+".join(re.escape(w) for w in words) + r"(?:s|'s|’s)?\b"
         if re.search(pattern, lowered) and len(name) > len(found):
             found = name
     return found
@@ -139,6 +146,7 @@ def merge_filters(explicit: Filters, stated: Filters) -> Filters:
         committee=explicit.committee or stated.committee,
         since=explicit.since or stated.since,
         until=explicit.until or stated.until,
+        include_undated=stated.include_undated and not (explicit.since or explicit.until),
     )
 
 

@@ -18,8 +18,8 @@ from .extractive import Draft, extractive_answer, label, score_units
 from .query import QueryPlan, plan_query
 from .verify import check_answer
 
-LLM_PASSAGES = 5
-SENTENCES_PER_PASSAGE = 3
+LLM_PASSAGES = 4
+SENTENCES_PER_PASSAGE = 2
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class AnswerService:
         if not hits or score < self.settings.refusal_threshold:
             answer = self._refusal(plan, hits)
             yield Event("delta", answer.text)
-            yield Event("answer", answer=self._finish(answer, started, timings))
+            yield Event("answer", answer=self._finish(answer, started, timings, hits))
             return
 
         t0 = time.perf_counter()
@@ -115,7 +115,7 @@ class AnswerService:
             for piece in _pieces(draft.text):
                 yield Event("delta", piece)
             answer = Answer(question, draft.text, False, draft.citations, (), plan.standalone, plan.filters, "extractive")
-            yield Event("answer", answer=self._finish(answer, started, timings))
+            yield Event("answer", answer=self._finish(answer, started, timings, hits))
             return
 
         yield from self._llm_answer(plan, hits, weigher, draft, started, timings)
@@ -138,14 +138,20 @@ class AnswerService:
             yield Event("delta", token)
         timings["llm"] = _ms(t0)
         generated = "".join(raw).strip()
-        checked = check_answer(generated, {n: f"{h} {t}" for n, (_, h, t) in
-                                           ((n, (hit, label(hit), text)) for n, (hit, text) in by_number.items())},
-                               self.index.lexical.terms)
+        from .extractive import _records_decision
+
+        checked = check_answer(
+            generated,
+            {n: text for n, (_, text) in by_number.items()},
+            self.index.lexical.terms,
+            headers={n: label(hit) for n, (hit, _) in by_number.items()},
+            decisions={n for n, (hit, _) in by_number.items() if _records_decision(hit)},
+        )
         if prompts.NOT_FOUND.lower() in generated.lower() or not checked.cited:
             # Nothing the model said survives the check: give the extractive answer instead.
             answer = Answer(plan.question, draft.text, False, draft.citations, (), plan.standalone, plan.filters,
                             "llm (checked: nothing supported, extractive answer given)")
-            yield Event("answer", answer=self._finish(answer, started, timings))
+            yield Event("answer", answer=self._finish(answer, started, timings, hits))
             return
         renumber = {old: new for new, old in enumerate(checked.cited, 1)}
         text = re.sub(r"\[(\d+)\]", lambda m: f"[{renumber[int(m[1])]}]" if int(m[1]) in renumber else "", checked.text)
@@ -156,7 +162,7 @@ class AnswerService:
             citations.append(Citation(renumber[old], hit.chunk, _supporting_quote(hit, " ".join(s.text for s in sentences), self.index.lexical.terms)))
         mode = "llm" if not checked.dropped else f"llm (checked: {len(checked.dropped)} unsupported sentence(s) removed)"
         answer = Answer(plan.question, text, False, tuple(citations), (), plan.standalone, plan.filters, mode)
-        yield Event("answer", answer=self._finish(answer, started, timings))
+        yield Event("answer", answer=self._finish(answer, started, timings, hits))
 
     def _refusal(self, plan: QueryPlan, hits: list[Hit]) -> Answer:
         text = prompts.NOT_FOUND
@@ -166,9 +172,9 @@ class AnswerService:
             closest = self.index.retriever.search(plan.standalone, Filters(), k=3)
         return Answer(plan.question, text, True, (), tuple(closest), plan.standalone, plan.filters, self.mode)
 
-    def _finish(self, answer: Answer, started: float, timings: dict) -> Answer:
+    def _finish(self, answer: Answer, started: float, timings: dict, hits=()) -> Answer:
         timings["total"] = _ms(started)
-        return replace(answer, timings_ms=timings)
+        return replace(answer, timings_ms=timings, hits=tuple(hits))
 
     def _known_names(self) -> dict:
         generation = self.index.catalog.generation()

@@ -1,0 +1,151 @@
+"""The benchmark: ingest speed on the Alameda corpus and warm answer latency.
+
+    python -m assistant.bench [--files N] [--index DIR] [--llm] [--questions N]
+
+Ingests the first N Alameda PDFs (all by default) into a fresh index (or DIR), prints
+pages/s, chunks/s, seconds per stage and the index size on disk; then times warm
+extractive `ask` on the bundled corpus and on the Alameda index (median and p95), and with
+--llm the first-token time of the local 0.5B model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from .config import PROJECT_ROOT, Settings
+from .embedding import set_offline_environment
+
+ALAMEDA = PROJECT_ROOT.parent / "shared" / "corpora" / "alameda-city-council"
+
+
+def _folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else 0.0
+
+
+def bench_ingest(index_dir: Path, files: int | None) -> dict:
+    from .decisions import decision_hooks
+    from .index import MinutesIndex
+    from .ingest.pipeline import ingest
+
+    pdfs = sorted(ALAMEDA.glob("*.pdf"))[: files or None]
+    staging = index_dir / "_files"
+    if files:
+        staging.mkdir(parents=True, exist_ok=True)
+        for pdf in pdfs:
+            target = staging / pdf.name
+            if not target.exists():
+                target.symlink_to(pdf)
+        paths = [str(staging)]
+    else:
+        paths = [str(ALAMEDA)]
+    index = MinutesIndex.open(Settings(index_dir=index_dir))
+    started = time.perf_counter()
+    report = ingest(index, paths, hooks=decision_hooks(index))
+    wall = time.perf_counter() - started
+    again = ingest(index, paths, hooks=decision_hooks(index))
+    return {
+        "files": report.files_seen,
+        "files_skipped": report.files_skipped,
+        "pages": report.pages,
+        "chunks": report.chunks_added,
+        "seconds_total": round(wall, 1),
+        "seconds_by_stage": {k: round(v, 1) for k, v in report.seconds.items()},
+        "pages_per_second": round(report.pages / wall, 1) if wall else None,
+        "chunks_per_second": round(report.chunks_added / wall, 1) if wall else None,
+        "index_size_mb": round(_folder_size(index_dir) / 1e6, 1),
+        "second_run_seconds": round(again.wall_seconds, 1),
+        "second_run_embedded": again.chunks_embedded,
+    }
+
+
+def bench_ask(index_dir: Path, questions_file: Path, limit: int, corpus: Path | None = None, llm: bool = False) -> dict:
+    from .answer.service import AnswerService
+    from .decisions import decision_hooks
+    from .evaluate import load_questions
+    from .index import MinutesIndex
+    from .ingest.pipeline import ingest
+
+    settings = Settings(index_dir=index_dir, answer_mode="llm" if llm else "extractive")
+    index = MinutesIndex.open(settings)
+    if corpus is not None:
+        ingest(index, [str(corpus)], hooks=decision_hooks(index))
+    service = AnswerService(settings, index)
+    service.warm()
+    rows = [r for r in load_questions(questions_file) if not r.get("history")][:limit]
+    service.ask(rows[0]["question"])  # warm caches
+    totals, first_tokens = [], []
+    for row in rows:
+        answer = service.ask(row["question"])
+        totals.append(answer.timings_ms["total"])
+        if "llm_first_token" in answer.timings_ms:
+            first_tokens.append(answer.timings_ms["llm_first_token"])
+    out = {
+        "questions": len(rows),
+        "ask_median_ms": round(statistics.median(totals), 1),
+        "ask_p95_ms": round(_percentile(totals, 0.95), 1),
+    }
+    if first_tokens:
+        out["first_token_median_ms"] = round(statistics.median(first_tokens), 1)
+        out["first_token_p95_ms"] = round(_percentile(first_tokens, 0.95), 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    set_offline_environment()
+    parser = argparse.ArgumentParser(prog="python -m assistant.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, help="only the first N Alameda PDFs (default: all)")
+    parser.add_argument("--index", type=Path, help="index folder for the Alameda run (default: a fresh temp folder)")
+    parser.add_argument("--questions", type=int, default=40, help="questions timed per set (default 40)")
+    parser.add_argument("--llm", action="store_true", help="also time the local LLM's first token (slow)")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "eval" / "reports" / "bench.json")
+    args = parser.parse_args(argv)
+    if not ALAMEDA.is_dir():
+        print(f"the Alameda corpus is not at {ALAMEDA}; nothing to benchmark")
+        return 2
+    results: dict = {"machine": _machine()}
+    tmp = Path(tempfile.mkdtemp(prefix="minutes-bench-"))
+    try:
+        alameda_index = args.index or tmp / "alameda"
+        print("ingest …", flush=True)
+        results["ingest"] = bench_ingest(alameda_index, args.files)
+        print(json.dumps(results["ingest"], indent=2), flush=True)
+        print("ask on the bundled corpus …", flush=True)
+        results["ask_seeds"] = bench_ask(tmp / "seeds", PROJECT_ROOT / "eval" / "seeds.jsonl", args.questions,
+                                         corpus=PROJECT_ROOT / "corpus")
+        print(json.dumps(results["ask_seeds"], indent=2), flush=True)
+        print("ask on the Alameda index …", flush=True)
+        results["ask_alameda"] = bench_ask(alameda_index, PROJECT_ROOT / "eval" / "alameda.jsonl", args.questions)
+        print(json.dumps(results["ask_alameda"], indent=2), flush=True)
+        if args.llm:
+            print("local LLM (0.5B) on the bundled corpus …", flush=True)
+            results["llm_seeds"] = bench_ask(tmp / "seeds", PROJECT_ROOT / "eval" / "seeds.jsonl",
+                                             min(args.questions, 10), llm=True)
+            print(json.dumps(results["llm_seeds"], indent=2), flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(f"written: {args.out}")
+    return 0
+
+
+def _machine() -> dict:
+    import os
+    import platform
+
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
