@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="eval/reports", help="report folder")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--gate", help="thresholds file: fail when a metric is below its threshold")
+    p.add_argument("--calibrate", action="store_true", help="find the refusal threshold that best separates the set's answerable and unanswerable questions")
 
     p = sub.add_parser("decisions", help="list recorded decisions")
     _filter_args(p)

@@ -212,6 +212,28 @@ def chart(variants: dict[str, dict], path: Path) -> None:
     plt.close(fig)
 
 
+# ---- refusal threshold ----------------------------------------------------------------
+
+
+def calibrate(results: list[QuestionResult]) -> tuple[float, dict]:
+    """The refusal threshold that best separates answerable from unanswerable questions
+    (balanced accuracy: the mean of the share of unanswerable questions refused and the share
+    of answerable ones answered), from a run made with the threshold at 0."""
+    answerable = [r.relevance for r in results if r.answerable]
+    unanswerable = [r.relevance for r in results if not r.answerable]
+    if not answerable or not unanswerable:
+        raise MinutesError("calibration needs both answerable and unanswerable questions")
+    best = (0.0, -1.0, {})
+    for step in range(0, 101):
+        t = step / 100
+        refused_u = sum(v < t for v in unanswerable) / len(unanswerable)
+        answered_a = sum(v >= t for v in answerable) / len(answerable)
+        score = (refused_u + answered_a) / 2
+        if score > best[1]:
+            best = (t, score, {"unanswerable_refused": round(refused_u, 3), "answerable_answered": round(answered_a, 3)})
+    return best[0], best[2]
+
+
 # ---- gate -----------------------------------------------------------------------------
 
 
@@ -301,6 +323,14 @@ def run_cli(args, settings) -> int:
         chart(variants, stem.with_suffix(".png"))
         print(table)
         print(f"\nwritten: {stem}.md, {stem}.json, {stem}.png")
+        return 0
+    if getattr(args, "calibrate", False):
+        results = []
+        calibration_service = AnswerService(settings.model_copy(update={"refusal_threshold": 0.0}), service.index)
+        for name in [args.file] if args.file else ["eval/seeds.jsonl"]:
+            results += run_set(calibration_service, load_questions(Path(name))[: args.limit or None])
+        threshold, detail = calibrate(results)
+        print(f"refusal threshold {threshold:.2f}: {detail}")
         return 0
     if not args.file:
         raise MinutesError("eval wants a question set (FILE.jsonl) or --compare")

@@ -96,6 +96,10 @@ class LexicalIndex:
         self._retriever = retriever
         self._chunks = chunks
         self._by_id = {c.id: i for i, c in enumerate(chunks)}
+        self._by_item: dict[tuple, list[int]] = {}
+        for i, c in enumerate(chunks):
+            if c.item or c.title:
+                self._by_item.setdefault((c.source, c.meeting, c.date, c.item, c.title), []).append(i)
         self._date_int = np.array([date_to_int(c.date) for c in chunks], dtype=np.int64)
         self._committee = np.array([c.committee.lower() for c in chunks], dtype=object)
         self._council = np.array([c.council.lower() for c in chunks], dtype=object)
@@ -138,6 +142,12 @@ class LexicalIndex:
         self.ensure_current()
         i = self._by_id.get(chunk_id)
         return self._chunks[i] if i is not None else None
+
+    def item_chunks(self, chunk: Chunk) -> list[Chunk]:
+        """Every chunk of the same agenda item of the same meeting, in document order."""
+        self.ensure_current()
+        key = (chunk.source, chunk.meeting, chunk.date, chunk.item, chunk.title)
+        return [self._chunks[i] for i in self._by_item.get(key, [])]
 
     def all_chunks(self) -> list[Chunk]:
         self.ensure_current()

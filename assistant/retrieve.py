@@ -4,13 +4,15 @@ reciprocal rank, with the same filters applied in both parts."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .config import Settings
 from .embedding import Embedder
 from .lexical import LexicalIndex
 from .store import ChromaStore
 from .types import Filters, Hit
+
+PREFERENCE_BOOST = 1.5  # a passage of the committee the question names counts as much as 1.5 of another
 
 
 @dataclass
@@ -21,10 +23,13 @@ class Retriever:
     lexical: LexicalIndex
 
     def search(self, query: str, filters: Filters = Filters(), k: int | None = None, mode: str | None = None,
-               timings: dict | None = None) -> list[Hit]:
+               timings: dict | None = None, prefer: Filters | None = None) -> list[Hit]:
+        """Hybrid search. `filters` are hard; `prefer` (a committee or council the question
+        names) lifts matching passages without excluding the rest."""
         k = k or self.settings.top_k
         mode = mode or self.settings.retrieval_mode
         n = max(self.settings.candidates, k)
+        filters = self._as_stored(filters)
         started = time.perf_counter()
         dense, lexical = [], []
         if mode in ("hybrid", "dense"):
@@ -40,9 +45,43 @@ class Retriever:
             lexical = self.lexical.search(query, n, filters)
             if timings is not None:
                 timings["lexical"] = round((time.perf_counter() - t0) * 1000, 1)
-        return self.fuse(dense, lexical, k)
+        return self.fuse(dense, lexical, k, prefer)
 
-    def fuse(self, dense, lexical, k: int) -> list[Hit]:
+    def expand_items(self, hits: list[Hit], kinds: tuple[str, ...], top: int = 5) -> list[Hit]:
+        """Bring in the decision passages (motion, vote, resolution, action) of the agenda
+        items the best hits belong to, right after them: the answer to 'who moved it' or
+        'what was resolved' often sits in another chunk of the same item."""
+        seen = {h.chunk.id for h in hits}
+        out: list[Hit] = []
+        for position, hit in enumerate(hits):
+            out.append(hit)
+            if position >= top or not (hit.chunk.item or hit.chunk.title):
+                continue
+            for sibling in self.lexical.item_chunks(hit.chunk):
+                if sibling.id not in seen and sibling.section in kinds:
+                    seen.add(sibling.id)
+                    out.append(Hit(chunk=sibling, score=hit.score * 0.99, rank=0))
+        return [replace(h, rank=i) for i, h in enumerate(out, 1)]
+
+    def _as_stored(self, filters: Filters) -> Filters:
+        """Council and committee as the index spells them: BM25 and Filters.accepts ignore
+        case, Chroma's `where` does not, so 'cabinet' must become 'Cabinet' for every mode
+        to filter alike."""
+        if not (filters.council or filters.committee):
+            return filters
+        generation = self.lexical.catalog.generation()
+        cached = getattr(self, "_spelled", None)
+        if cached is None or cached[0] != generation:  # built once per change of the index
+            spellings: dict[str, str] = {}
+            for chunk in self.lexical.all_chunks():
+                for value in (chunk.council, chunk.committee):
+                    spellings.setdefault(value.lower(), value)
+            self._spelled = cached = (generation, spellings)
+        spelled = cached[1]
+        return replace(filters, council=spelled.get(filters.council.lower(), filters.council),
+                       committee=spelled.get(filters.committee.lower(), filters.committee))
+
+    def fuse(self, dense, lexical, k: int, prefer: Filters | None = None) -> list[Hit]:
         """Weighted reciprocal rank fusion. Dense ids the catalogue does not know (left by
         an interrupted ingest) are dropped."""
         rrf = self.settings.rrf_k
@@ -55,6 +94,11 @@ class Retriever:
         for rank, (chunk_id, _score) in enumerate(lexical, 1):
             lexical_rank[chunk_id] = rank
             scores[chunk_id] = scores.get(chunk_id, 0.0) + self.settings.lexical_weight / (rrf + rank)
+        if prefer is not None and not prefer.is_empty():
+            for chunk_id in list(scores):
+                chunk = self.lexical.chunk(chunk_id)
+                if chunk is not None and prefer.accepts(chunk.metadata()):
+                    scores[chunk_id] *= PREFERENCE_BOOST
         hits = []
         for chunk_id, score in sorted(scores.items(), key=lambda kv: -kv[1]):
             chunk = self.lexical.chunk(chunk_id)

@@ -120,6 +120,8 @@ class Filters:
             return False
         if self.committee and meta.get("committee", "").lower() != self.committee.lower():
             return False
+        if not (self.since or self.until):
+            return True
         day = int(meta.get("date_int", 0) or 0)
         if day == 0 and self.include_undated:
             return True

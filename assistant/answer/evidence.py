@@ -23,8 +23,14 @@ META_WORDS = set(
     say says mention mentioned note noted regard regarding respect respond response answer answered
     question questions ask asked kind type sort way part number numbers amount total share proportion""".split()
 )
-SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z(\"“‘\[])")
+# A sentence ends at . ! or ? before a capital, but not after an initial ("John W. Knox")
+# or a common abbreviation ("No. 14020", "Inc.", "Mr.").
+SENTENCE_END = re.compile(
+    r"(?<![A-Z]\.)(?<!\b[A-Z][a-z]\.)(?<!\bNo\.)(?<!\bInc\.)(?<!\bSt\.)(?<!\bvs\.)(?<!\bMrs\.)(?<!\bJr\.)(?<!\bSr\.)"
+    r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z(\"“‘\[])"
+)
 MAX_QUOTE = 420
+CONTEXT_WEIGHT = 0.35
 MOTION_START = re.compile(r"\b(?:moved|made a motion|motion)\b", re.I)
 VOTE_END = re.compile(r"(?:Ayes?\s*[:\-–]\s*\d|voice vote\s*[-–]\s*\d|carried|failed|unanimous)", re.I)
 
@@ -41,13 +47,18 @@ class Unit:
 class Weigher:
     def __init__(self, lexical: LexicalIndex, plan: QueryPlan):
         self.lexical = lexical
+        self.question = plan.question
         filter_words = set()
         for value in (plan.filters.committee, plan.filters.council):
             filter_words.update(self._stems(value))
         meta = set(self._stems(" ".join(META_WORDS)))
         terms = [t for t in self._stems(plan.standalone) if t not in meta and t not in filter_words]
         self.terms = list(dict.fromkeys(terms))
-        self.weights = {t: lexical.idf(t) for t in self.terms}
+        # In a follow-up, the words brought in from the conversation help to find the passage
+        # but weigh less than the words of the question itself.
+        asked = set(self._stems(plan.question))
+        self.weights = {t: lexical.idf(t) * (1.0 if t in asked or not plan.is_follow_up else CONTEXT_WEIGHT)
+                        for t in self.terms}
         self.total = sum(self.weights.values()) or 1.0
 
     def _stems(self, text: str) -> list[str]:

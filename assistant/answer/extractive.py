@@ -20,6 +20,18 @@ OUTCOME_WORDS = re.compile(
 )
 VOTE_WORDS = re.compile(r"\b(moved|seconded|Ayes?|Noes|Nays?|Abstentions?|Absent|carried|failed|unanimous|roll call)\b")
 MONEY = re.compile(r"[$£€]\s?\d|\b\d[\d,]*(?:\.\d+)?\s*(?:million|thousand|percent|%)", re.I)
+DECISION_SENTENCE = re.compile(
+    r"^\s*(?:it was\s+)?(?:resolved|agreed|decided)\b|\b(?:agreed to|resolved that|resolved to|voted to|"
+    r"moved (?:approval|adoption|introduction|acceptance)|seconded the motion|authorized|authorised|approved unanimously)\b",
+    re.I,
+)
+DATE_WORDS = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|(?:19|20)\d\d|"
+    r"\d{1,2}/\d{1,2}/\d{2,4}|last (?:summer|winter|spring|autumn|year|month|week)|this week|next week)\b"
+)
+ASKS_NUMBERED_ACT = re.compile(r"\b(?:which|what)\s+(?:resolution|ordinance)s?\b|\b(?:resolution|ordinance) numbers?\b", re.I)
+NUMBERED_ACT = re.compile(r"\b(?:Resolution|Ordinance)\s+No\.?\s*\d")
+ASKS_AGAINST = re.compile(r"\b(?:against|voted no|opposed|dissent\w*|unanimous\w*|noes|nays)\b", re.I)
 NAME = re.compile(r"\b(?:Councillor|Councilmember|Cllr|Mayor|Vice Mayor|Mr|Ms|Mrs|Dr)\.?\s+[A-Z]|\b[A-Z][a-z]+ [A-Z][a-z]+\b")
 
 
@@ -54,13 +66,29 @@ def label(hit: Hit) -> str:
 def score_units(weigher: Weigher, hits: list[Hit], plan: QueryPlan) -> list[Unit]:
     scored: list[Unit] = []
     best_fused = hits[0].score if hits else 1.0
+    asks_number = bool(ASKS_NUMBERED_ACT.search(plan.question))
+    asks_against = bool(ASKS_AGAINST.search(plan.question))
     for hit in hits:
         prior = 0.25 * hit.score / best_fused
         title_cov = weigher.coverage(f"{hit.chunk.title} {hit.chunk.item}")
+        title = hit.chunk.title.strip()
         for text in units(hit, vote_blocks=plan.intent == "vote", resolution_blocks=plan.intent in DECISION_INTENTS):
-            score = weigher.coverage(text) + 0.3 * title_cov + prior
-            if plan.intent in DECISION_INTENTS and (hit.chunk.section in DECISION_KINDS or OUTCOME_WORDS.search(text)):
+            coverage = weigher.coverage(text)
+            decision_words = DECISION_SENTENCE.search(text) or OUTCOME_WORDS.search(text[-40:])
+            if plan.intent in DECISION_INTENTS and decision_words:
+                # A decision is about its item: its title speaks for it.
+                coverage = max(coverage, title_cov)
+            score = coverage + 0.3 * title_cov + prior
+            if plan.intent in DECISION_INTENTS and decision_words:
                 score += 0.25
+            if title and (text.strip(" .") == title.strip(" .") or text.strip(" .") in title):
+                score -= 0.3  # the title alone is no answer: the label already shows it
+            if plan.intent == "when" and DATE_WORDS.search(text):
+                score += 0.25
+            if asks_number and NUMBERED_ACT.search(text):
+                score += 0.35
+            if asks_against and re.search(r"\b(?:Noes|Nays|voted no|No\b:)", text):
+                score += 0.3
             if plan.intent == "vote" and VOTE_WORDS.search(text):
                 score += 0.3 + 0.1 * min(3, len(VOTE_WORDS.findall(text)))
             if plan.intent == "amount" and MONEY.search(text):
@@ -83,9 +111,14 @@ def choose(scored: list[Unit], max_quotes: int) -> list[Unit]:
     if not scored:
         return []
     chosen = [scored[0]]
+    best = scored[0]
     for unit in scored[1:]:
-        if len(chosen) >= max_quotes or unit.score < 0.7 * scored[0].score:
+        if len(chosen) >= max_quotes or unit.score < 0.7 * best.score:
             break
+        same_item = (unit.hit.chunk.source, unit.hit.chunk.item, unit.hit.chunk.title) == (
+            best.hit.chunk.source, best.hit.chunk.item, best.hit.chunk.title)
+        if not same_item and unit.score < 0.85 * best.score:
+            continue
         if any(unit.text in c.text or c.text in unit.text for c in chosen):
             continue
         if sum(1 for c in chosen if c.hit.chunk.id == unit.hit.chunk.id) >= 2:
@@ -126,11 +159,16 @@ def extractive_answer(weigher: Weigher, hits: list[Hit], plan: QueryPlan, max_qu
         covered = [(weigher.hit_coverage(h), h) for h in hits]
         best_cov = max((cov for cov, _ in covered), default=0.0)
         on_topic = [h for cov, h in covered if cov >= 0.75 * best_cov and cov > 0]
-        decisions = [h for h in on_topic if _records_decision(h)]
+        topic_items = {_item_key(h) for h in on_topic if h.chunk.item or h.chunk.title}
+        # A decision counts when it is on the topic itself or belongs to an agenda item that is.
+        decisions = [h for h in hits if _records_decision(h) and (h in on_topic or _item_key(h) in topic_items)]
         if on_topic and not decisions:
             topic_units = choose(score_units(weigher, on_topic[:2], plan), 1)
             text, citations = compose(topic_units, lead=prompts.NO_DECISION)
             others = [h for h in hits if _records_decision(h) and h.chunk.id not in {u.hit.chunk.id for u in topic_units}]
+            if not plan.prefer.is_empty():  # the body the question names comes first, alone if it has any
+                named = [h for h in others if plan.prefer.accepts(h.chunk.metadata())]
+                others = named or others
             nearest = _best_per_hit(score_units(weigher, others[:3], plan), 2)
             if nearest:
                 more, citations = compose(nearest, lead=prompts.NEAREST_DECISIONS, start=1, citations=citations)
@@ -141,6 +179,11 @@ def extractive_answer(weigher: Weigher, hits: list[Hit], plan: QueryPlan, max_qu
     chosen = choose(score_units(weigher, hits[:5], plan), max_quotes)
     text, citations = compose(chosen)
     return Draft(text, tuple(citations))
+
+
+def _item_key(hit: Hit) -> tuple:
+    c = hit.chunk
+    return (c.source, c.meeting, c.date, c.item, c.title)
 
 
 def _records_decision(hit: Hit) -> bool:

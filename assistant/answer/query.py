@@ -37,9 +37,10 @@ SMALL_WORDS = set(
 class QueryPlan:
     question: str
     standalone: str
-    filters: Filters
+    filters: Filters  # hard: set by the user, or a date range the question states
     intent: str  # vote | decision | when | who | amount | action | general
     is_follow_up: bool = False
+    prefer: Filters = Filters()  # soft: a council or committee the question names
 
 
 def intent_of(question: str) -> str:
@@ -106,6 +107,10 @@ def _longest_mention(lowered: str, names: list[str], distinctive: bool = False) 
     return found
 
 
+MEETING_DAY = re.compile(
+    r"\b(?:on|held on|dated|meeting of|meeting on)\s+((?:\w+day,?\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+\w+,?\s+\d{4}|\w+\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}))",
+    re.I,
+)
 YEAR_RANGE = re.compile(r"\bbetween\s+((?:19|20)\d\d)\s+and\s+((?:19|20)\d\d)\b", re.I)
 SINCE_YEAR = re.compile(r"\b(?:since|after|from)\s+((?:19|20)\d\d)\b", re.I)
 BEFORE_YEAR = re.compile(r"\b(?:before|until|prior to)\s+((?:19|20)\d\d)\b", re.I)
@@ -116,8 +121,9 @@ LONE_YEAR = re.compile(r"\b(?:in|during|of|for)\s+((?:19|20)\d\d)\b(?!\s*-)", re
 
 
 def date_range(question: str) -> tuple[str, str]:
-    if US_DATE.search(question) or UK_DATE.search(question):
-        day = find_date(question, day_first=True)
+    m = MEETING_DAY.search(question)
+    if m:
+        day = find_date(m[1], day_first=True)
         if day:
             return day, day
     m = YEAR_RANGE.search(question)
@@ -166,11 +172,26 @@ def plan_query(question: str, history, explicit: Filters, committees: list[str],
             inherited = merge_filters(stated_filters(earlier, committees, councils), inherited)
         stated = merge_filters(stated, inherited)
         rewritten = condense(turns, question) if condense else ""
-        standalone = rewritten or f"{question} ({previous_questions[-1]})"
+        standalone = rewritten or f"{question} ({previous_questions[-1]} {_gist(turns)})".replace(" )", ")")
     intent = intent_of(question)
     if intent == "general" and follow_up:
         intent = intent_of(standalone)
-    return QueryPlan(question, standalone, merge_filters(explicit, stated), intent, follow_up)
+    hard = merge_filters(explicit, replace(stated, committee="", council=""))
+    prefer = Filters(
+        committee="" if explicit.committee else stated.committee,
+        council="" if explicit.council else stated.council,
+    )
+    return QueryPlan(question, standalone, hard, intent, follow_up, prefer)
+
+
+def _gist(turns: list[dict], words: int = 30) -> str:
+    """The first words of the last answer, without citation marks: what 'it' most likely is."""
+    answers = [t["content"] for t in turns if t["role"] == "assistant"]
+    if not answers:
+        return ""
+    text = re.sub(r"\[\d+\]|[“”\"]", " ", answers[-1])
+    text = text.split(":", 1)[1] if ":" in text[:200] else text  # drop the 'Council, Committee, date' label
+    return " ".join(text.split()[:words])
 
 
 def without_filters(plan: QueryPlan) -> QueryPlan:
