@@ -1,14 +1,31 @@
 """Decisions as records: every resolution, motion, vote and action, kept in the catalogue's
 SQLite file and changed in the same transaction as the file's chunks.
 
-(Interface first; the extraction lands with the decisions register work.)
+- extraction: `decisions_extract` (motions, consent items, heading outcomes, closed-session
+  votes, resolutions, actions) turns a file's Segments into rows here;
+- storage: a `decisions` table beside `chunks`, replaced or deleted by the ingest hook inside
+  each file's transaction, so re-ingest, change and removal keep it in step. Files indexed
+  before the register existed (or by an older extractor) are brought up to date when
+  `decision_hooks(index)` is called, i.e. at the start of every `minutes ingest`;
+- reading: `DecisionRegister.list` and `.history` (the timeline lives in `decisions_history`);
+- answers from records: `decision_answer` (in `decisions_answer`);
+- the `minutes decisions` and `minutes history` commands.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import csv
+import json
+import os
+import sqlite3
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
-from .types import Filters
+from .errors import MinutesError
+from .types import Chunk, Filters, Segment, date_to_int
+
+EXTRACTOR_VERSION = "d1"  # bump when extraction changes: stored records are re-extracted
 
 
 @dataclass(frozen=True)
@@ -22,8 +39,10 @@ class Decision:
     date: str  # ISO or ""
     item: str
     title: str
-    kind: str  # resolution | motion | vote | action | consent
-    text: str  # the decision words, verbatim
+    # resolution | motion | vote | action | consent, and `item` for an outcome printed with
+    # an item's heading and decided by no recorded motion ("Not heard.", "Continued to ...")
+    kind: str
+    text: str  # the decision words, verbatim (a substring of the chunk's text when chunk_id is set)
     outcome: str | None = None  # approved, agreed, noted, deferred, refused, carried, failed, withdrawn
     mover: str = ""
     seconder: str = ""
@@ -34,11 +53,35 @@ class Decision:
     vote_names: dict = field(default_factory=dict)  # {"ayes": [...], "noes": [...], ...}
     action_owner: str = ""
     chunk_id: str = ""
+    # added with the register
+    path: str = ""  # absolute path, the catalogue's identity of the file
+    page_end: int = 0
+    unanimous: bool = False  # "unanimous" was recorded, with or without a count
+    vote_text: str = ""  # the vote when it was recorded in a later paragraph than the motion, verbatim
+    refs: tuple = ()  # report, file, resolution, ordinance and item numbers the text names
+    ordinal: int = 0  # position in its file
+
+    def vote_summary(self) -> str:
+        """'4-1', '5-0, 1 absent', 'unanimous', or ''."""
+        if self.ayes is None:
+            return "unanimous" if self.unanimous else ""
+        out = f"{self.ayes}-{self.noes or 0}"
+        if self.abstentions:
+            out += f", {self.abstentions} abst."
+        if self.absent:
+            out += f", {self.absent} absent"
+        return out
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["refs"] = list(self.refs)
+        data["vote"] = self.vote_summary()
+        return data
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    date: str
+    date: str  # the meeting's ISO date, or "" when the minutes do not state it
     council: str
     committee: str
     item: str
@@ -49,21 +92,387 @@ class TimelineEntry:
     page: int
     chunk_id: str = ""
     outcome: str | None = None
+    # added with the register
+    when: str = ""  # what to show: "26 September 2024", "date not stated (the text mentions June 2023)", ...
+    date_basis: str = "meeting"  # meeting | inferred (from what the text says) | reported (by later minutes) | not stated
+    sort_date: str = ""  # ISO used for ordering ("" = placed last)
+    decision_id: str = ""
+    decision_kind: str = ""  # the Decision's kind for decisions
+    mover: str = ""
+    seconder: str = ""
+    vote: str = ""
+    action_owner: str = ""
+    link: str = ""  # why it belongs to the thread: "topic", "reference Resolution No. 15543", "reported"
+    reported_in: str = ""  # for a reported decision: the committee whose minutes report it
+    latest: bool = False  # the latest dated decision in the timeline
+    ordinal: int = 0  # position in its file (orders entries of one meeting)
+
+    def to_json(self) -> dict:
+        return asdict(self)
 
 
-class DecisionRegister:
-    """Reads the decisions kept beside the index."""
+# ---- storage ----------------------------------------------------------------------------
 
-    def __init__(self, catalog):
-        self.catalog = catalog
+COLUMNS = (
+    "id", "path", "source", "page", "page_end", "council", "committee", "meeting", "date", "date_int", "item",
+    "title", "kind", "text", "outcome", "mover", "seconder", "ayes", "noes", "abstentions", "absent",
+    "vote_names", "unanimous", "action_owner", "chunk_id", "vote_text", "refs", "ordinal",
+)
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS decisions (id TEXT PRIMARY KEY, path TEXT NOT NULL, source TEXT NOT NULL, "
+    "page INTEGER, page_end INTEGER, council TEXT, committee TEXT, meeting TEXT, date TEXT, date_int INTEGER, "
+    "item TEXT, title TEXT, kind TEXT, text TEXT, outcome TEXT, mover TEXT, seconder TEXT, ayes INTEGER, "
+    "noes INTEGER, abstentions INTEGER, absent INTEGER, vote_names TEXT, unanimous INTEGER, action_owner TEXT, "
+    "chunk_id TEXT, vote_text TEXT, refs TEXT, ordinal INTEGER)",
+    "CREATE INDEX IF NOT EXISTS decisions_by_path ON decisions(path)",
+    "CREATE INDEX IF NOT EXISTS decisions_by_date ON decisions(date_int)",
+    "CREATE TABLE IF NOT EXISTS decision_files (path TEXT PRIMARY KEY, version TEXT NOT NULL)",
+)
 
-    def list(self, filters: Filters = Filters(), outcome: str = "", text: str = "", limit: int = 200) -> list[Decision]:
+
+def ensure_schema(db: sqlite3.Connection) -> None:
+    """Create the tables if missing (statement by statement: executescript would commit the
+    caller's transaction); an older layout is dropped, and its files re-extracted."""
+    have = [r[1] for r in db.execute("PRAGMA table_info(decisions)")]
+    if have and tuple(have) != COLUMNS:
+        db.execute("DROP TABLE decisions")
+        db.execute("DROP TABLE IF EXISTS decision_files")
+    for statement in SCHEMA:
+        db.execute(statement)
+
+
+def decisions_for(path: str, chunks: list[Chunk], segments: list[Segment]) -> list[Decision]:
+    """The decisions in one file, each tied to the chunk that holds its words."""
+    from .decisions_extract import decision_id, extract, locate, references
+
+    if not chunks or not segments:
         return []
+    source = chunks[0].source
+    out, seen = [], {}
+    for ordinal, f in enumerate(extract(segments)):
+        chunk, quote = locate(f.text, f.seg, chunks)
+        v = f.vote
+        out.append(Decision(
+            id=decision_id(source, f.item, f.kind, quote, seen),
+            source=source, page=f.seg.page_start, council=f.seg.council, committee=f.seg.committee,
+            meeting=f.seg.meeting, date=f.seg.date, item=f.item, title=f.title, kind=f.kind, text=quote,
+            outcome=f.outcome, mover=f.mover, seconder=f.seconder, ayes=v.ayes, noes=v.noes,
+            abstentions=v.abstentions, absent=v.absent, vote_names=dict(v.names), action_owner=f.owner,
+            chunk_id=chunk.id if chunk else "", path=path, page_end=f.seg.page_end, unanimous=v.unanimous,
+            vote_text=f.extra_text, refs=tuple(references(f"{f.title} {quote}")), ordinal=ordinal,
+        ))
+    return out
 
-    def history(self, topic: str, filters: Filters = Filters()) -> list[TimelineEntry]:
-        return []
+
+def _row(d: Decision) -> tuple:
+    values = asdict(d)
+    values["date_int"] = date_to_int(d.date)
+    values["vote_names"] = json.dumps(d.vote_names, ensure_ascii=False)
+    values["refs"] = json.dumps(list(d.refs), ensure_ascii=False)
+    values["unanimous"] = int(d.unanimous)
+    return tuple(values[c] for c in COLUMNS)
+
+
+def _decision(row: sqlite3.Row | tuple) -> Decision:
+    data = dict(zip(COLUMNS, row))
+    data.pop("date_int")
+    data["vote_names"] = json.loads(data["vote_names"] or "{}")
+    data["refs"] = tuple(json.loads(data["refs"] or "[]"))
+    data["unanimous"] = bool(data["unanimous"])
+    return Decision(**data)
+
+
+def write_decisions(db: sqlite3.Connection, path: str, decisions: list[Decision], mark: bool = True) -> None:
+    """Replace one file's decisions (inside the caller's transaction)."""
+    ensure_schema(db)
+    db.execute("DELETE FROM decisions WHERE path=?", (path,))
+    db.execute("DELETE FROM decision_files WHERE path=?", (path,))
+    if decisions:
+        marks = ",".join("?" * len(COLUMNS))
+        db.executemany(f"INSERT OR REPLACE INTO decisions({','.join(COLUMNS)}) VALUES({marks})", [_row(d) for d in decisions])
+    if mark:
+        db.execute("INSERT OR REPLACE INTO decision_files(path, version) VALUES(?, ?)", (path, EXTRACTOR_VERSION))
+
+
+def decisions_hook(db: sqlite3.Connection, path: str, chunks: list[Chunk], segments: list[Segment]) -> None:
+    """Runs inside the file's catalogue transaction: indexed -> replace, skipped or removed -> delete.
+    A failure to extract never fails the file's ingest: it is reported, the file is left
+    without records and is tried again by the next ingest."""
+    try:
+        found = decisions_for(path, chunks, segments)
+    except Exception as exc:  # noqa: BLE001 - extraction must not lose the file's chunks
+        print(f"minutes: decisions not extracted from {path}: {exc!r}", file=sys.stderr)
+        write_decisions(db, path, [], mark=False)
+        return
+    write_decisions(db, path, found, mark=bool(chunks))
 
 
 def decision_hooks(index) -> tuple:
-    """Hooks run inside each file's catalogue transaction: hook(db, path, chunks, segments)."""
-    return ()
+    """Hooks run inside each file's catalogue transaction: hook(db, path, chunks, segments).
+    Also brings the records of files indexed earlier (before the register, or by an older
+    extractor) up to date, so the register matches the index once ingest has run."""
+    backfill(index, progress=sys.stderr.isatty())
+    return (decisions_hook,)
+
+
+def stale_files(catalog) -> list[tuple[str, str, dict]]:
+    """(path, source, metadata) of indexed files whose records are missing or out of date."""
+    with catalog.connect() as db:
+        ensure_schema(db)
+    rows = catalog._conn().execute(
+        "SELECT f.path, f.source, f.metadata FROM files f LEFT JOIN decision_files d ON d.path = f.path "
+        "WHERE f.status = 'indexed' AND (d.version IS NULL OR d.version != ?) ORDER BY f.path",
+        (EXTRACTOR_VERSION,),
+    ).fetchall()
+    return [(r[0], r[1], json.loads(r[2] or "{}")) for r in rows]
+
+
+def backfill(index, progress: bool = False) -> int:
+    """Extract decisions for indexed files that have none (or old ones), re-reading them from
+    disk. Files that changed or vanished since they were indexed are left to the ingest."""
+    from .ingest.readers import read_document
+    from .ingest.structure import parse
+
+    catalog = index.catalog if hasattr(index, "catalog") else index
+    done = 0
+    stale = stale_files(catalog)
+    if progress and stale:
+        from tqdm import tqdm
+
+        stale = tqdm(stale, desc="decisions (files indexed earlier)", unit="file", file=sys.stderr, dynamic_ncols=True)
+    for path, source, meta in stale:
+        record = catalog.file(path)
+        if meta.get("chunker", "structure") != "structure":
+            with catalog.connect() as db:
+                write_decisions(db, path, [])
+            continue
+        if record is None or not os.path.exists(path):
+            continue
+        try:
+            doc = read_document(Path(path), source)
+        except MinutesError:
+            continue
+        if doc.sha256 != record.sha256:
+            continue
+        chunks = catalog.chunks_of(path)
+        with catalog.connect() as db:
+            write_decisions(db, path, decisions_for(path, chunks, parse(doc)))
+        done += 1
+    return done
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+class DecisionRegister:
+    """Reads the decisions kept beside the index. `DecisionRegister(index.catalog)` reads the
+    table; pass the index too (or `DecisionRegister.of(index)`) so history can use its BM25."""
+
+    def __init__(self, catalog, index=None):
+        if hasattr(catalog, "catalog"):  # given the index itself
+            catalog, index = catalog.catalog, catalog
+        self.catalog = catalog
+        self.index = index
+        self._lexical = index.lexical if index is not None else None
+        with catalog.connect() as db:
+            ensure_schema(db)
+
+    @classmethod
+    def of(cls, index) -> "DecisionRegister":
+        return cls(index.catalog, index)
+
+    @property
+    def lexical(self):
+        if self._lexical is None:
+            from .lexical import LexicalIndex
+
+            self._lexical = LexicalIndex(self.catalog, self.catalog.db_path.with_suffix(".bm25"))
+        return self._lexical
+
+    def _query(self, where: str = "", params: tuple = (), order: str = "", limit: int = 0) -> list[Decision]:
+        sql = f"SELECT {','.join(COLUMNS)} FROM decisions"
+        if where:
+            sql += f" WHERE {where}"
+        sql += f" ORDER BY {order or '(date_int = 0), date_int DESC, source, ordinal'}"
+        if limit and limit > 0:
+            sql += f" LIMIT {int(limit)}"
+        return [_decision(r) for r in self.catalog._conn().execute(sql, params).fetchall()]
+
+    def list(self, filters: Filters = Filters(), outcome: str = "", text: str = "", limit: int = 200) -> list[Decision]:
+        """Decisions, latest meeting first (undated last), limited by committee, council, dates,
+        outcome and words the decision text, item or title contains."""
+        where, params = _filter_sql(filters)
+        if outcome:
+            where.append("outcome = ?")
+            params.append(outcome.lower())
+        for word in (text or "").split():
+            where.append("(text || ' ' || title || ' ' || item || ' ' || action_owner) LIKE ?")
+            params.append(f"%{word}%")
+        return self._query(" AND ".join(where), tuple(params), limit=limit)
+
+    def all(self, filters: Filters = Filters()) -> list[Decision]:
+        where, params = _filter_sql(filters)
+        return self._query(" AND ".join(where), tuple(params), order="source, ordinal")
+
+    def get(self, decision_id: str) -> Decision | None:
+        found = self._query("id = ?", (decision_id,))
+        return found[0] if found else None
+
+    def in_chunks(self, chunk_ids) -> list[Decision]:
+        ids = list(dict.fromkeys(chunk_ids))
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return self._query(f"chunk_id IN ({marks})", tuple(ids), order="source, ordinal")
+
+    def of_file(self, path_or_source: str) -> list[Decision]:
+        return self._query("path = ? OR source = ?", (path_or_source, path_or_source), order="ordinal")
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        found = self.lexical.chunk(chunk_id)
+        if found is not None:
+            return found
+        row = self.catalog._conn().execute(
+            "SELECT id, text, embed_text, metadata FROM chunks WHERE id=?", (chunk_id,)
+        ).fetchone()
+        return Chunk.from_stored(row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+    def find_chunk(self, source: str, quote: str) -> Chunk | None:
+        """A chunk of `source` whose text holds `quote` verbatim."""
+        if not quote:
+            return None
+        rows = self.catalog._conn().execute(
+            "SELECT id, text, embed_text, metadata FROM chunks WHERE json_extract(metadata, '$.source') = ? "
+            "AND instr(text, ?) > 0 ORDER BY ordinal", (source, quote[:80]),
+        ).fetchall()
+        for r in rows:
+            if quote in r[1]:
+                return Chunk.from_stored(r[0], r[1], r[2], json.loads(r[3]))
+        return None
+
+    def count(self) -> int:
+        return self.catalog._conn().execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
+
+    def history(self, topic: str, filters: Filters = Filters()) -> list[TimelineEntry]:
+        """An item's decisions and discussions across meetings and committees, dated, oldest
+        first; entries whose date the minutes do not state come last, marked so."""
+        from .decisions_history import build_history
+
+        return build_history(self, topic, filters).entries
+
+
+def _filter_sql(filters: Filters) -> tuple[list[str], list]:
+    where, params = [], []
+    if filters.council:
+        where.append("lower(council) = lower(?)")
+        params.append(filters.council)
+    if filters.committee:
+        where.append("lower(committee) = lower(?)")
+        params.append(filters.committee)
+    dated, dated_params = [], []
+    if filters.since:
+        dated.append("date_int >= ?")
+        dated_params.append(date_to_int(filters.since))
+    if filters.until:
+        dated.append("date_int > 0 AND date_int <= ?")
+        dated_params.append(date_to_int(filters.until))
+    if dated:  # as Filters.accepts: undated minutes only when the filters admit them
+        clause = " AND ".join(dated)
+        where.append(f"(date_int = 0 OR ({clause}))" if getattr(filters, "include_undated", False) else clause)
+        params.extend(dated_params)
+    return where, params
+
+
+# ---- the command line ------------------------------------------------------------------------
+
+TABLE_COLUMNS = ("date", "committee", "item", "outcome", "mover", "seconder", "vote", "text")
+CSV_COLUMNS = (
+    "date", "council", "committee", "meeting", "item", "title", "kind", "outcome", "mover", "seconder", "ayes", "noes",
+    "abstentions", "absent", "vote", "action_owner", "text", "source", "page", "chunk_id", "id",
+)
+
+
+def _open_register(settings):
+    from .index import MinutesIndex
+
+    index = MinutesIndex.open(settings)
+    if index.is_empty():
+        raise MinutesError(f"the index at {settings.index_dir} is empty: run `minutes ingest PATH` first")
+    register = DecisionRegister.of(index)
+    stale = stale_files(index.catalog)
+    if stale:
+        print(f"minutes: {len(stale)} indexed file(s) have no decision records yet; "
+              "run `minutes ingest` on them again to extract them.", file=sys.stderr)
+    return register
+
+
+def run_decisions_cli(args, settings, filters: Filters) -> int:
+    outcome = (getattr(args, "outcome", None) or "").strip().lower()
+    from .decisions_extract import OUTCOMES
+
+    if outcome and outcome not in OUTCOMES:
+        raise MinutesError(f"--outcome wants one of {', '.join(OUTCOMES)}, not {outcome!r}")
+    register = _open_register(settings)
+    found = register.list(filters, outcome=outcome, text=getattr(args, "text", None) or "",
+                          limit=getattr(args, "limit", 50) or 0)
+    if getattr(args, "json", False):
+        print(json.dumps([d.to_json() for d in found], ensure_ascii=False, indent=2))
+        return 0
+    if getattr(args, "csv", False):
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for d in found:
+            data = d.to_json()
+            writer.writerow(["" if data.get(c) is None else data.get(c) for c in CSV_COLUMNS])
+        return 0
+    if not found:
+        print("No decisions match." if register.count() else "No decisions are recorded in this index.")
+        return 0
+    print(format_table(found))
+    total = len(found)
+    print(f"\n{total} decision{'s' if total != 1 else ''}" + (" (limit reached; use --limit)" if total == args.limit else ""))
+    return 0
+
+
+def format_table(found: list[Decision], width: int = 60) -> str:
+    rows = [TABLE_COLUMNS]
+    for d in found:
+        text = " ".join(d.text.split())
+        if d.kind == "action" and d.action_owner:
+            text = f"[action: {d.action_owner}] {text}"
+        rows.append((
+            d.date or "not stated", _cut(d.committee, 22), d.item or "—", d.outcome or "—", d.mover or "—",
+            d.seconder or "—", d.vote_summary() or "—", _cut(text, width),
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(TABLE_COLUMNS))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"
+
+
+def run_history_cli(args, settings, filters: Filters) -> int:
+    from .decisions_history import build_history, format_history
+
+    register = _open_register(settings)
+    history = build_history(register, args.topic, filters)
+    if getattr(args, "json", False):
+        print(json.dumps(history.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(format_history(history))
+    return 0
+
+
+def decision_answer(register, plan, hits):
+    """A Draft quoting the matching decision record (see decisions_answer), or None."""
+    from .decisions_answer import decision_answer as answer
+
+    return answer(register, plan, hits)
+
+
+__all__ = [
+    "Decision", "TimelineEntry", "DecisionRegister", "decision_hooks", "decisions_hook", "decisions_for",
+    "backfill", "run_decisions_cli", "run_history_cli", "decision_answer", "EXTRACTOR_VERSION",
+]

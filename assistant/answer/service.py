@@ -14,6 +14,7 @@ from ..index import MinutesIndex
 from ..types import DECISION_KINDS, Answer, Citation, Filters, Hit
 from . import prompts
 from .evidence import Weigher, units
+from ..decisions_answer import decision_answer
 from .extractive import Draft, extractive_answer, label, score_units
 from .query import QueryPlan, plan_query
 from .verify import check_answer
@@ -50,6 +51,21 @@ def relevance(weigher: Weigher, hits: list[Hit], draft: Draft) -> float:
     if not answer_type_present(weigher.question, [c.quote for c in draft.citations]):
         score *= 0.5
     return score
+
+
+def asks_about_a_decision(plan: QueryPlan) -> bool:
+    """Questions the decision records answer: what was resolved or decided, how the vote went,
+    who moved it, when it was decided, and the latest position on a matter."""
+    from ..decisions_answer import is_latest_question
+    from .query import INTENTS
+
+    if is_latest_question(plan.question):
+        return True
+    if plan.intent in ("decision", "vote"):
+        return True
+    wording = dict(INTENTS)
+    return plan.intent in ("who", "when") and bool(
+        wording["decision"].search(plan.question) or wording["vote"].search(plan.question))
 
 
 COUNT_QUESTION = re.compile(r"^\s*(?:how (?:many|much)|what (?:amount|percentage|proportion|number|sum))\b", re.I)
@@ -97,6 +113,15 @@ class AnswerService:
         return self._llm
 
     @property
+    def register(self):
+        """The decision records kept beside the index (answers quote them when they match)."""
+        if getattr(self, "_register", None) is None:
+            from ..decisions import DecisionRegister
+
+            self._register = DecisionRegister.of(self.index)
+        return self._register
+
+    @property
     def mode(self) -> str:
         return self.settings.answer_mode
 
@@ -139,7 +164,12 @@ class AnswerService:
         timings["retrieve"] = _ms(t0)
         weigher = Weigher(self.index.lexical, plan)
         t0 = time.perf_counter()
-        draft = extractive_answer(weigher, hits, plan, self.settings.max_quotes) if hits else None
+        draft = None
+        if hits:
+            if asks_about_a_decision(plan):
+                draft = decision_answer(self.register, plan, hits)
+            if draft is None:
+                draft = extractive_answer(weigher, hits, plan, self.settings.max_quotes)
         timings["extractive"] = _ms(t0)
         score = relevance(weigher, hits, draft) if draft else 0.0
         timings["relevance"] = round(score, 3)
