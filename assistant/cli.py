@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="run an evaluation set and write a report")
     p.add_argument("file", nargs="?", help="question set (JSONL)")
     p.add_argument("--compare", action="store_true", help="compare retrieval, chunking and answer variants")
+    p.add_argument("--llm", action="store_true", help="with --compare: add the LLM answer variant (slow)")
     p.add_argument("--out", default="eval/reports", help="report folder")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--gate", help="thresholds file: fail when a metric is below its threshold")

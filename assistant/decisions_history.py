@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from .labels import meeting_label
 from .dates import MONTHS, human_date
 from .decisions_extract import references
 from .types import Chunk, Filters
@@ -354,17 +355,7 @@ def _chunks_naming(register, ref: str) -> list[Chunk]:
 def label_of(e) -> str:
     """Whose words: 'Herefordshire Council, Cabinet, 26 September 2024, item 24 (Title)'."""
     committee = getattr(e, "reported_in", "") if getattr(e, "date_basis", "") == "reported" else e.committee
-    parts = [p for p in (e.council, committee if committee.lower() not in e.council.lower() else "") if p]
-    parts.append(human_date(e.date) if e.date else "meeting date not stated")
-    where = ", ".join(parts)
-    title = e.title if len(e.title) <= 90 else e.title[:88].rsplit(" ", 1)[0] + " …"
-    if e.item and title:
-        where += f", item {e.item} ({title})"
-    elif e.item:
-        where += f", item {e.item}"
-    elif title:
-        where += f" ({title})"
-    return where
+    return meeting_label(e.council, committee, e.date, e.item, e.title)
 
 
 def _what(e) -> str:

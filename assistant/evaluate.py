@@ -314,7 +314,8 @@ def run_cli(args, settings) -> int:
         path = Path(args.file or "eval/seeds.jsonl")
         rows = load_questions(path)[: args.limit or None]
         folders = sorted({str(Path(f.path).parent) for f in service.index.catalog.files()})
-        variants = compare(service, rows, folders, llm=settings.answer_mode == "llm" or bool(getattr(args, "llm", False)))
+        extractive = AnswerService(settings.model_copy(update={"answer_mode": "extractive"}), service.index)
+        variants = compare(extractive, rows, folders, llm=settings.answer_mode == "llm" or bool(getattr(args, "llm", False)))
         table = compare_table(variants)
         out_dir.mkdir(parents=True, exist_ok=True)
         stem = out_dir / f"compare-{path.stem}"

@@ -181,14 +181,9 @@ def parse_filters(council: str | None, committee: str | None, since: str | None,
 def describe(filters: Filters) -> str:
     if filters.is_empty():
         return "No filters: searching all the minutes."
-    parts = []
-    if filters.council:
-        parts.append(f"council {filters.council}")
-    if filters.committee:
-        parts.append(f"committee {filters.committee}")
-    if filters.since or filters.until:
-        parts.append(f"dates {filters.since or '…'} to {filters.until or '…'}")
-    return "Filters in use (chat and decisions, until changed): " + "; ".join(parts) + "."
+    from .answer.service import describe_filters
+
+    return "Filters in use (chat and decisions, until changed): " + describe_filters(filters).replace(", ", "; ") + "."
 
 
 # ---- sources --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..dates import human_date
+from ..labels import meeting_label
 from ..types import DECISION_KINDS, Citation, Hit
 from . import prompts
 from .evidence import Unit, Weigher, units
@@ -47,20 +47,8 @@ class Draft:
 def label(hit: Hit) -> str:
     """Whose words: 'Herefordshire Council, Cabinet, 26 September 2024, item 24 (Title)'."""
     c = hit.chunk
-    committee = c.committee if c.committee and c.committee.lower() not in c.council.lower() else ""
-    parts = [p for p in (c.council, committee) if p]
-    if c.meeting and "special" in c.meeting.lower():
-        parts.append("special meeting")
-    parts.append(human_date(c.date) if c.date else "meeting date not stated")
-    where = ", ".join(parts)
-    title = c.title if len(c.title) <= 90 else c.title[:88].rsplit(" ", 1)[0] + " …"
-    if c.item and title:
-        where += f", item {c.item} ({title})"
-    elif c.item:
-        where += f", item {c.item}"
-    elif title:
-        where += f" ({title})"
-    return where
+    return meeting_label(c.council, c.committee, c.date, c.item, c.title,
+                         special=bool(c.meeting and "special" in c.meeting.lower()))
 
 
 def score_units(weigher: Weigher, hits: list[Hit], plan: QueryPlan) -> list[Unit]:
