@@ -20,6 +20,7 @@ from .types import DECISION_KINDS, Chunk, Document, Segment
 TokenCounter = Callable[[str], int]
 KIND_PRIORITY = ("resolution", "vote", "motion", "action", "heading", "discussion", "procedural")
 HEADER_TITLE_WORDS = 14
+MODEL_WINDOW = 256  # word pieces all-MiniLM-L6-v2 reads: header and text of a chunk must fit together
 
 
 def approx_tokens(text: str) -> int:
@@ -38,7 +39,7 @@ def header(seg: Segment | Chunk, with_title: bool = True) -> str:
         title = ""
     item = f"Item {seg.item}: {title}" if seg.item and title else (f"Item {seg.item}" if seg.item else title)
     parts = [p for p in (who, when, item) if p]
-    return ". ".join(parts) + "."
+    return ". ".join(parts).rstrip(".") + "."  # a title that ends with a full stop gets no second one
 
 
 def chunk_segments(
@@ -47,17 +48,19 @@ def chunk_segments(
     """Pack segments into chunks, item by item."""
     chunks: list[Chunk] = []
     for group in _by_item(segments):
+        # The header goes in front of every chunk of the item: leave room for it in the window.
+        limit = max(16, min(max_tokens, MODEL_WINDOW - count_tokens(header(group[0]))))
         pieces: list[Segment] = []
         for seg in group:
-            if seg.kind in DECISION_KINDS or count_tokens(seg.text) <= max_tokens:
+            if seg.kind in DECISION_KINDS or count_tokens(seg.text) <= limit:
                 pieces.append(seg)
             else:
-                pieces.extend(_split_long(seg, max_tokens, count_tokens))
+                pieces.extend(_split_long(seg, limit, count_tokens))
         current: list[Segment] = []
         used = 0
         for seg in pieces:
             size = count_tokens(seg.text)
-            if current and used + size > max_tokens:
+            if current and used + size > limit:
                 chunks.append(_make_chunk(source, current, len(chunks)))
                 current, used = [], 0
             current.append(seg)
@@ -87,6 +90,8 @@ def _split_long(seg: Segment, max_tokens: int, count_tokens: TokenCounter) -> li
         while count_tokens(sentence) > max_tokens:
             words = sentence.split()
             cut = max(1, len(words) * max_tokens // max(1, count_tokens(sentence)))
+            while cut > 1 and count_tokens(" ".join(words[:cut])) > max_tokens:  # the estimate can overshoot
+                cut -= 1
             head, sentence = " ".join(words[:cut]), " ".join(words[cut:])
             if current:
                 out.append(current)

@@ -3,6 +3,7 @@ reciprocal rank, with the same filters applied in both parts."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, replace
 
@@ -12,7 +13,9 @@ from .lexical import LexicalIndex
 from .store import ChromaStore
 from .types import Filters, Hit
 
-PREFERENCE_BOOST = 1.5  # a passage of the committee the question names counts as much as 1.5 of another
+PREFERENCE_BOOST = 1.5
+ITEM_NUMBER_BOOST = 2.0
+ITEM_NUMBER = re.compile(r"\b(\d{2,4}-\d{1,4}[A-Z]?)\b")  # a passage of the committee the question names counts as much as 1.5 of another
 
 
 @dataclass
@@ -45,7 +48,7 @@ class Retriever:
             lexical = self.lexical.search(query, n, filters)
             if timings is not None:
                 timings["lexical"] = round((time.perf_counter() - t0) * 1000, 1)
-        return self.fuse(dense, lexical, k, prefer)
+        return self.fuse(dense, lexical, k, prefer, items=set(ITEM_NUMBER.findall(query)))
 
     def expand_items(self, hits: list[Hit], kinds: tuple[str, ...], top: int = 5) -> list[Hit]:
         """Bring in the decision passages (motion, vote, resolution, action) of the agenda
@@ -81,7 +84,7 @@ class Retriever:
         return replace(filters, council=spelled.get(filters.council.lower(), filters.council),
                        committee=spelled.get(filters.committee.lower(), filters.committee))
 
-    def fuse(self, dense, lexical, k: int, prefer: Filters | None = None) -> list[Hit]:
+    def fuse(self, dense, lexical, k: int, prefer: Filters | None = None, items: set[str] = frozenset()) -> list[Hit]:
         """Weighted reciprocal rank fusion. Dense ids the catalogue does not know (left by
         an interrupted ingest) are dropped."""
         rrf = self.settings.rrf_k
@@ -94,6 +97,11 @@ class Retriever:
         for rank, (chunk_id, _score) in enumerate(lexical, 1):
             lexical_rank[chunk_id] = rank
             scores[chunk_id] = scores.get(chunk_id, 0.0) + self.settings.lexical_weight / (rrf + rank)
+        if items:  # an item or report number the query names exactly outweighs looser matches
+            for chunk_id in list(scores):
+                chunk = self.lexical.chunk(chunk_id)
+                if chunk is not None and chunk.item.upper() in items:
+                    scores[chunk_id] *= ITEM_NUMBER_BOOST
         if prefer is not None and not prefer.is_empty():
             for chunk_id in list(scores):
                 chunk = self.lexical.chunk(chunk_id)

@@ -152,7 +152,9 @@ def ingest(
     files, roots = discover(paths)
     report.files_seen = len(files)
     catalog, store, settings = index.catalog, index.store, index.settings
-    _recover_if_interrupted(index)
+    # Vectors an interrupted run wrote for files it did not record are dropped at the end of
+    # this run, not now: chunks this run records again reuse them instead of being embedded twice.
+    recovering = _was_interrupted(index)
     catalog.set_state("last_ingest_started", str(time.time()))
 
     # What changed: hashing is cheap next to parsing and embedding.
@@ -218,7 +220,8 @@ def ingest(
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=_worker_init)
             extra = (settings.chunker, settings.chunk_tokens, settings.embedding_model_path)
             prepared = executor.map(_prepare_args, [item + extra for item in todo])
         else:
@@ -242,6 +245,8 @@ def ingest(
             flush()
         t0 = time.perf_counter()
         _remove_gone(index, roots, {str(p) for p, _ in files}, report, hooks)
+        if recovering:
+            _drop_orphans(index)
         index.lexical.ensure_current()
         report.seconds["write"] += time.perf_counter() - t0
         catalog.set_state("last_ingest_finished", str(time.time()))
@@ -254,6 +259,14 @@ def ingest(
             bar.close()
         report.wall_seconds = time.perf_counter() - started
     return report
+
+
+def _worker_init() -> None:
+    """Ctrl-C reaches the whole process group: a worker leaves it to the main process, which
+    stops the run cleanly (without this, each worker prints a KeyboardInterrupt traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _prepare_args(args: tuple) -> Prepared:
@@ -275,14 +288,17 @@ def _remove_gone(index: MinutesIndex, roots: list[Path], present: set[str], repo
             report.chunks_removed += len(ids)
 
 
-def _recover_if_interrupted(index: MinutesIndex) -> None:
-    """After an interrupted run, vectors may exist that no catalogue row claims: drop them."""
+def _was_interrupted(index: MinutesIndex) -> bool:
     started = float(index.catalog.get_state("last_ingest_started", "0") or 0)
     finished = float(index.catalog.get_state("last_ingest_finished", "0") or 0)
-    if started > finished:
-        orphans = index.store.ids() - index.catalog.all_chunk_ids()
-        if orphans:
-            index.store.delete(sorted(orphans))
+    return started > finished
+
+
+def _drop_orphans(index: MinutesIndex) -> None:
+    """After an interrupted run, vectors may exist that no catalogue row claims: drop them."""
+    orphans = index.store.ids() - index.catalog.all_chunk_ids()
+    if orphans:
+        index.store.delete(sorted(orphans))
 
 
 def _progress(total: int, enabled: bool):

@@ -52,7 +52,6 @@ def _read_pdf(path: Path) -> tuple[Page, ...]:
     import logging
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     # pypdf logs every odd font it meets; a skipped file is reported by us, with its reason.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -69,7 +68,8 @@ def _read_pdf(path: Path) -> tuple[Page, ...]:
         texts = [page.extract_text() or "" for page in reader.pages]
     except SkipFile:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError) as exc:
+    except Exception as exc:  # a damaged file raises almost anything (PdfReadError, NotImplementedError for a
+        # mangled filter name, IndexError, RecursionError, zlib.error, ...): it is skipped and the run goes on
         raise SkipFile(f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
     if not texts:
         raise SkipFile("PDF has no pages")
@@ -91,7 +91,8 @@ def _shape(line: str) -> str:
 
 def strip_running_lines(texts: list[str]) -> tuple[Page, ...]:
     """Remove lines that repeat at the top or bottom of several pages (headers, footers,
-    page numbers); keep the removed header of each page, since it often carries the date."""
+    page numbers); keep the removed header of each page, since it often carries the date
+    (a page whose running lines are all at the bottom keeps its removed footer instead)."""
     if len(texts) < 2:
         return tuple(Page(i + 1, t) for i, t in enumerate(texts))
     page_lines = [[ln for ln in t.split("\n")] for t in texts]
@@ -106,7 +107,7 @@ def strip_running_lines(texts: list[str]) -> tuple[Page, ...]:
     pages = []
     for number, lines in enumerate(page_lines, 1):
         content_idx = [i for i, ln in enumerate(lines) if ln.strip()]
-        drop, header = set(), []
+        drop, header, footer = set(), [], []
         for i in content_idx[:HEADER_ZONE]:
             if _shape(lines[i]) in running_top:
                 drop.add(i)
@@ -118,10 +119,11 @@ def strip_running_lines(texts: list[str]) -> tuple[Page, ...]:
                 break
             if _shape(lines[i]) in running_bottom:
                 drop.add(i)
+                footer.insert(0, lines[i].strip())
             else:
                 break
         kept = "\n".join(ln for i, ln in enumerate(lines) if i not in drop).strip("\n")
-        pages.append(Page(number, kept, " | ".join(header)))
+        pages.append(Page(number, kept, " | ".join(header or footer)))
     return tuple(pages)
 
 

@@ -90,7 +90,7 @@ def paragraphs(doc: Document) -> list[_Para]:
                     paras.append(_Para(_norm(line), page.number, page.number))
         return paras
     for page in doc.pages:
-        blocks = re.split(r"\n\s*\n", page.text)
+        blocks = [part for block in re.split(r"\n\s*\n", page.text) for part in _split_at_meeting_title(block)]
         for i, block in enumerate(blocks):
             text = _norm(" ".join(block.split("\n")))
             if not text:
@@ -100,6 +100,17 @@ def paragraphs(doc: Document) -> list[_Para]:
             else:
                 paras.append(_Para(text, page.number, page.number))
     return paras
+
+
+def _split_at_meeting_title(block: str) -> list[str]:
+    """A meeting title printed right under the page's own header lines, with no blank line
+    between them ("Special Meeting / Alameda City Council / November 7, 2007 / MINUTES OF
+    THE SPECIAL CITY COUNCIL MEETING"), starts a paragraph of its own."""
+    lines = block.split("\n")
+    for n, line in enumerate(lines[1:], 1):
+        if MEETING_TITLE.match(line) and line.upper() == line:
+            return ["\n".join(lines[:n]), "\n".join(lines[n:])]
+    return [block]
 
 
 def _norm(text: str) -> str:
@@ -127,6 +138,9 @@ def parse(doc: Document) -> list[Segment]:
         title=meta.get("title", ""),
     )
     page_header_date = {page.number: find_date(page.header, day_first=False) for page in doc.pages}
+    # A file named after its meeting date (2019-06-04.pdf) dates its first meeting, whatever
+    # a typo in its title or running header says; later meetings in it go by their own.
+    named_date = _date_from_name(doc.source)
     out: list[Segment] = []
     paras = paragraphs(doc)
     i = 0
@@ -139,11 +153,13 @@ def parse(doc: Document) -> list[Segment]:
         if m:
             title_words = m["title"].strip()
             state.meeting = title_words.title()
-            state.committee = meta.get("committee") or _committee_from_meeting(title_words) or state.committee
+            state.committee = (meta.get("committee") or _committee_from_meeting(title_words)
+                               or _known_body(text) or state.committee)
             when = page_header_date.get(para.page_start) or find_date(text, day_first=False)
             if not when and i + 1 < len(paras):
                 when = find_date(paras[i + 1].text, day_first=False)
-            state.date = meta.get("date") or when or state.date
+            state.date = meta.get("date") or named_date or when or state.date
+            named_date = ""
             state.item, state.title = "", ""
             out.append(_segment(text, "procedural", para, para, state))
             i += 1
@@ -163,10 +179,11 @@ def parse(doc: Document) -> list[Segment]:
             continue
         if expect_title:
             expect_title = False
-            state.title = meta.get("title") or text
-            out.append(_segment(text, "heading", para, para, state))
-            i += 1
-            continue
+            if not US_ITEM.match(text):  # "AGENDA ITEM" over "(20-437) Recommendation ...": an item, below
+                state.title = meta.get("title") or text
+                out.append(_segment(text, "heading", para, para, state))
+                i += 1
+                continue
 
         m = US_ITEM.match(text)
         if m:
@@ -176,7 +193,11 @@ def parse(doc: Document) -> list[Segment]:
             i += 1
             continue
 
-        if doc.kind != "pdf" and state.title and _modgov_numbered_title(text, state):
+        if doc.kind != "pdf" and (state.title or state.item) and _modgov_numbered_title(text, state):
+            # With no manifest the numbered heading of the item named by "Meeting: ... (Item 24)"
+            # is where its title is read.
+            heading_title = NUMBERED_HEADING.match(text)["title"]
+            state.title = state.title or re.sub(r"\s+PDF\s+[\d.]+\s*[KM]B\s*$", "", heading_title)
             out.append(_segment(text, "heading", para, para, state))
             i += 1
             continue
@@ -290,16 +311,27 @@ def _simplify(text: str) -> str:
 def _committee_from_meeting(title: str) -> str:
     """'SPECIAL JOINT CITY COUNCIL AND ALAMEDA PUBLIC FINANCE AUTHORITY MEETING' -> 'City Council'."""
     upper = title.upper()
-    for body in ("CITY COUNCIL", "COUNTY COUNCIL", "BOARD OF SUPERVISORS", "CABINET", "PLANNING COMMISSION"):
-        if body in upper:
-            return body.title()
+    if _known_body(upper):
+        return _known_body(upper)
     words = re.sub(r"\b(?:SPECIAL|REGULAR|ADJOURNED|JOINT|CONTINUED|MEETING|OF THE)\b", " ", upper)
     return _norm(words).title()
 
 
+def _known_body(text: str) -> str:
+    """'MINUTES OF THE SPECIAL MEETING OF THE CITY COUNCIL ...' -> 'City Council'."""
+    upper = text.upper()
+    for body in ("CITY COUNCIL", "COUNTY COUNCIL", "BOARD OF SUPERVISORS", "CABINET", "PLANNING COMMISSION"):
+        if body in upper:
+            return body.title()
+    return ""
+
+
 def _council_from_headers(doc: Document) -> str:
     for page in doc.pages[:3]:
-        for line in page.header.split(" | ") + page.text.split("\n")[:6]:
+        # A running line can carry more after the name: "Alameda City Council 2September 20,
+        # 2011" (page number and date), "Alameda City Council, Community Improvement".
+        running = [re.split(r",|\s(?=\d)", line)[0] for line in page.header.split(" | ")]
+        for line in running + page.text.split("\n")[:6]:
             m = COUNCIL_LINE.match(line)
             if m:
                 return _norm(m["council"])
