@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from dataclasses import replace
 from typing import Callable, Iterable
 
 from .dates import human_date
@@ -105,8 +106,6 @@ def _split_long(seg: Segment, max_tokens: int, count_tokens: TokenCounter) -> li
             current = candidate
     if current:
         out.append(current)
-    from dataclasses import replace
-
     return [replace(seg, text=part) for part in out]
 
 
@@ -135,8 +134,6 @@ def _make_chunk(source: str, segs: list[Segment], ordinal: int) -> Chunk:
 
 def _with_ids(chunks: list[Chunk]) -> list[Chunk]:
     """Id = hash(source, embedded text, occurrence): stable while the content is."""
-    from dataclasses import replace
-
     seen: Counter[str] = Counter()
     out = []
     for chunk in chunks:

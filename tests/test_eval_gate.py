@@ -18,6 +18,9 @@ ALAMEDA_SAMPLE_EVERY = 4  # every 4th question of eval/alameda.jsonl: a fixed sa
 
 
 def _assert_gate(name: str, figures: dict, results) -> None:
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / f"gate-{name.split()[0]}.json").write_text(json.dumps(figures, indent=2))
     problems = check_gate(figures, GATE[name], results)
     assert not problems, f"{name} below the gate:\n" + "\n".join(problems) + f"\nall figures: {figures}"
 

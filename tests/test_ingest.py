@@ -408,3 +408,41 @@ def test_ingest_interrupted_by_ctrl_c_says_to_rerun(kill_folder, tmp_path, real_
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     _search_answers_from_finished_files(index_dir)
     _rerun_completes(index_dir, kill_folder, rows, real_embedder)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.alameda
+def test_worker_exits_when_the_ingest_is_killed_alone(kill_folder, tmp_path):
+    """Kill only the main process (as an OOM killer would): its PDF-reading worker must not
+    stay behind, reading files for nobody."""
+    index_dir = tmp_path / "index"
+    proc = _start_ingest(index_dir, kill_folder)
+    _stop_half_way(proc, index_dir, 0)  # signal 0: only waits until some files are indexed
+    workers = _children(proc.pid)
+    assert workers, "the ingest of many files reads them in a worker process"
+    os.kill(proc.pid, signal.SIGKILL)
+    _finish(proc)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.2)
+    assert not any(_alive(w) for w in workers), "a worker outlived the killed ingest"

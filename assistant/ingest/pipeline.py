@@ -263,10 +263,20 @@ def ingest(
 
 def _worker_init() -> None:
     """Ctrl-C reaches the whole process group: a worker leaves it to the main process, which
-    stops the run cleanly (without this, each worker prints a KeyboardInterrupt traceback)."""
+    stops the run cleanly (without this, each worker prints a KeyboardInterrupt traceback).
+    A worker whose main process was killed exits too."""
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def exit_with_parent() -> None:  # a killed ingest must not leave a worker reading PDFs
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=exit_with_parent, daemon=True).start()
 
 
 def _prepare_args(args: tuple) -> Prepared:
