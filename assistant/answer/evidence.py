@@ -30,7 +30,7 @@ SENTENCE_END = re.compile(
     r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z(\"“‘\[])"
 )
 MAX_QUOTE = 420
-CONTEXT_WEIGHT = 0.35
+CONTEXT_WEIGHT = 0.15
 MOTION_START = re.compile(r"\b(?:moved|made a motion|motion)\b", re.I)
 VOTE_END = re.compile(r"(?:Ayes?\s*[:\-–]\s*\d|voice vote\s*[-–]\s*\d|carried|failed|unanimous)", re.I)
 

@@ -185,12 +185,13 @@ def plan_query(question: str, history, explicit: Filters, committees: list[str],
 
 
 def _gist(turns: list[dict], words: int = 30) -> str:
-    """The first words of the last answer, without citation marks: what 'it' most likely is."""
+    """The first words the last answer quoted (or of the answer, when it quoted nothing):
+    what 'it' most likely is."""
     answers = [t["content"] for t in turns if t["role"] == "assistant"]
     if not answers:
         return ""
-    text = re.sub(r"\[\d+\]|[“”\"]", " ", answers[-1])
-    text = text.split(":", 1)[1] if ":" in text[:200] else text  # drop the 'Council, Committee, date' label
+    quoted = re.findall(r"“([^”]+)”", answers[-1])
+    text = " ".join(quoted) if quoted else re.sub(r"\[\d+\]", " ", answers[-1])
     return " ".join(text.split()[:words])
 
 
