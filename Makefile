@@ -17,11 +17,16 @@ test: setup
 bench: setup
 	$(VENV)/python -m assistant.bench $(BENCH_ARGS)
 
+ALAMEDA := ../shared/corpora/alameda-city-council
+
 eval: setup
-	$(VENV)/minutes eval eval/alameda.jsonl
+	$(VENV)/minutes --index index/alameda ingest $(ALAMEDA)
+	$(VENV)/minutes --index index/alameda eval eval/alameda.jsonl
+	$(VENV)/minutes ingest corpus
+	$(VENV)/minutes eval eval/seeds.jsonl
 
 load: setup
-	$(VENV)/python scripts/load_test.py
+	$(VENV)/python scripts/load_test.py --start
 
 clean:
-	rm -rf index/chroma* index/*.sqlite index/bm25* .pytest_cache
+	rm -rf index/chroma index/*.sqlite* index/*.bm25 index/alameda index/uploads .pytest_cache test-artifacts
