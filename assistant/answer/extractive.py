@@ -149,11 +149,11 @@ def extractive_answer(weigher: Weigher, hits: list[Hit], plan: QueryPlan, max_qu
         on_topic = [h for cov, h in covered if cov >= 0.75 * best_cov and cov > 0]
         topic_items = {_item_key(h) for h in on_topic if h.chunk.item or h.chunk.title}
         # A decision counts when it is on the topic itself or belongs to an agenda item that is.
-        decisions = [h for h in hits if _records_decision(h) and (h in on_topic or _item_key(h) in topic_items)]
+        decisions = [h for h in hits if records_decision(h) and (h in on_topic or _item_key(h) in topic_items)]
         if on_topic and not decisions:
             topic_units = choose(score_units(weigher, on_topic[:2], plan), 1)
             text, citations = compose(topic_units, lead=prompts.NO_DECISION)
-            others = [h for h in hits if _records_decision(h) and h.chunk.id not in {u.hit.chunk.id for u in topic_units}]
+            others = [h for h in hits if records_decision(h) and h.chunk.id not in {u.hit.chunk.id for u in topic_units}]
             if not plan.prefer.is_empty():  # the body the question names comes first, alone if it has any
                 named = [h for h in others if plan.prefer.accepts(h.chunk.metadata())]
                 others = named or others
@@ -174,7 +174,7 @@ def _item_key(hit: Hit) -> tuple:
     return (c.source, c.meeting, c.date, c.item, c.title)
 
 
-def _records_decision(hit: Hit) -> bool:
+def records_decision(hit: Hit) -> bool:
     c = hit.chunk
     return c.section in DECISION_KINDS or bool(
         re.search(r"\b(Accepted|Approved|Adopted|Introduced|Ratified)\.", c.text)

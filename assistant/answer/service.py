@@ -15,7 +15,7 @@ from ..types import DECISION_KINDS, Answer, Citation, Filters, Hit
 from . import prompts
 from .evidence import Weigher, units
 from ..decisions_answer import decision_answer
-from .extractive import Draft, extractive_answer, label, score_units
+from .extractive import Draft, extractive_answer, label, records_decision, score_units
 from .query import QueryPlan, plan_query
 from .verify import check_answer
 
@@ -207,14 +207,12 @@ class AnswerService:
             yield Event("delta", token)
         timings["llm"] = _ms(t0)
         generated = "".join(raw).strip()
-        from .extractive import _records_decision
-
         checked = check_answer(
             generated,
             {n: text for n, (_, text) in by_number.items()},
             self.index.lexical.terms,
             headers={n: label(hit) for n, (hit, _) in by_number.items()},
-            decisions={n for n, (hit, _) in by_number.items() if _records_decision(hit)},
+            decisions={n for n, (hit, _) in by_number.items() if records_decision(hit)},
         )
         if prompts.NOT_FOUND.lower() in generated.lower() or not checked.cited:
             # Nothing the model said survives the check: give the extractive answer instead.
