@@ -212,6 +212,8 @@ def cmd_ask(args, settings) -> int:
     from .answer.service import AnswerService
 
     service = AnswerService.open(settings)
+    if service.index.is_empty():
+        raise MinutesError(f"the index at {settings.index_dir} is empty: run `minutes ingest PATH` first")
     if args.batch:
         return _ask_batch(service, args)
     if not args.question:

@@ -35,7 +35,10 @@ class Settings(BaseSettings):
     top_k: int = 10
     candidates: int = Field(40, description="hits taken from each retriever before fusion")
     rrf_k: int = 60
-    dense_weight: float = 1.0
+    # Measured with `minutes eval`: on the Alameda set BM25 alone beats dense alone (recall@5
+    # 0.85 against 0.68), and halving the dense vote in the fusion lifts hybrid MRR from 0.69 to
+    # 0.73 (seeds: 0.92 to 0.95) while keeping hybrid's better answers.
+    dense_weight: float = 0.5
     lexical_weight: float = 1.0
     retrieval_mode: str = Field("hybrid", description="hybrid, dense or lexical")
 

@@ -11,9 +11,11 @@ from ..dates import MONTHS, US_DATE, UK_DATE, find_date
 from ..types import Filters
 
 INTENTS = [
+    # A question that opens by asking for a number or a date wants that, whatever else it says.
+    ("amount", re.compile(r"^\s*(?:how much|how many|for how much|what (?:was|is|were) the (?:amount|cost|price|value|sum))\b", re.I)),
     ("vote", re.compile(r"\b(vote[sd]?|voting|moved|mover|second(?:ed|er)|ayes?|noes?|nays?|motion|abstain\w*|unanimous\w*)\b", re.I)),
-    ("decision", re.compile(r"\b(resolv\w*|resolution|decid\w*|decision|agree\w*|approv\w*|adopt\w*|endors\w*|outcome|conclu\w*|authoriz\w*|authoris\w*)\b", re.I)),
     ("when", re.compile(r"^\s*(when|what date|which date|on what date)\b", re.I)),
+    ("decision", re.compile(r"\b(resolv\w*|resolution|decid\w*|decision|agree\w*|approv\w*|adopt\w*|endors\w*|outcome|conclu\w*|authoriz\w*|authoris\w*)\b", re.I)),
     ("who", re.compile(r"^\s*(who|whom|which (?:councillor|councilmember|member|officer|person))\b", re.I)),
     ("amount", re.compile(r"\b(how much|how many|amount|cost|price|budget|\$|£|fee)\b", re.I)),
     ("action", re.compile(r"\b(action|actions|follow[- ]up|undert\w+|to do)\b", re.I)),

@@ -15,7 +15,7 @@ from ..types import DECISION_KINDS, Answer, Citation, Filters, Hit
 from . import prompts
 from .evidence import Weigher, units
 from ..decisions_answer import decision_answer
-from .extractive import Draft, extractive_answer, label, records_decision, score_units
+from .extractive import ASKS_NUMBERED_ACT, Draft, extractive_answer, label, records_decision, score_units
 from .query import QueryPlan, plan_query
 from .verify import check_answer
 
@@ -61,6 +61,8 @@ def asks_about_a_decision(plan: QueryPlan) -> bool:
 
     if is_latest_question(plan.question):
         return True
+    if ASKS_NUMBERED_ACT.search(plan.question):
+        return False  # "which resolution?": the item's heading carries the number, the record does not
     if plan.intent in ("decision", "vote"):
         return True
     wording = dict(INTENTS)
