@@ -264,3 +264,19 @@ def test_local_llm_answers_are_checked(seed_index):
     assert "llm_first_token" in answer.timings_ms
     refused = service.ask("What did Plymouth's cabinet resolve about school transport?")
     assert refused.refused and not refused.citations
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_local_llm_does_not_pass_off_another_meetings_resolution_as_phase2(seed_index):
+    """In LLM mode too, the phase 2 question cites the 26/09/2024 cabinet item and says that
+    no decision on it is recorded, instead of presenting the 2022 resolution on version two."""
+    from assistant.answer.service import AnswerService
+
+    pytest.importorskip("llama_cpp")
+    service = AnswerService(seed_index.settings.model_copy(update={"answer_mode": "llm"}), seed_index)
+    answer = service.ask(PHASE2)
+    assert answer.mode.startswith("llm")
+    assert answer.text.startswith(prompts.NO_DECISION)
+    assert Path(answer.citations[0].chunk.source).name == "000_0c651058bcd55b11.txt"
+    assert "001_78dc03a630ae0aea.txt" not in cited_sources(answer)

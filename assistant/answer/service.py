@@ -182,10 +182,13 @@ class AnswerService:
             yield Event("answer", answer=self._finish(answer, started, timings, hits))
             return
 
-        if self.mode != "llm":
+        if self.mode != "llm" or draft.no_decision:
+            # When the passages on the topic record no decision, a small model tends to present
+            # the nearest decision as the answer: the extractive answer says it as it is.
+            mode = "extractive" if self.mode != "llm" else "llm (no decision recorded on the topic: extractive answer given)"
             for piece in _pieces(draft.text):
                 yield Event("delta", piece)
-            answer = Answer(question, draft.text, False, draft.citations, (), plan.standalone, plan.filters, "extractive")
+            answer = Answer(question, draft.text, False, draft.citations, (), plan.standalone, plan.filters, mode)
             yield Event("answer", answer=self._finish(answer, started, timings, hits))
             return
 
