@@ -17,7 +17,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DIRS = [ROOT / "corpus", ROOT.parent / "shared" / "corpora" / "alameda-city-council"]
+DEFAULT_DIRS = [
+    ROOT / "corpus",
+    ROOT.parent / "shared" / "corpora" / "alameda-city-council",
+    ROOT.parent / "shared" / "corpora" / "norfolk-parish-councils",
+]
 
 
 def norm(text: str) -> str:
