@@ -129,6 +129,9 @@ def _make_chunk(source: str, segs: list[Segment], ordinal: int) -> Chunk:
         item=first.item,
         title=first.title,
         ordinal=ordinal,
+        council_from=first.council_from,
+        committee_from=first.committee_from,
+        date_from=first.date_from,
     )
 
 

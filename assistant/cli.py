@@ -160,6 +160,7 @@ def hit_json(hit) -> dict:
         "item": c.item,
         "title": c.title,
         "section": c.section,
+        "provenance": c.provenance(),
     }
 
 

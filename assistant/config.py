@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Bumped whenever chunking changes, so a new index is built instead of mixing chunk kinds.
-CHUNKING_VERSION = "s4"
+CHUNKING_VERSION = "s5"
 
 
 class Settings(BaseSettings):

@@ -20,7 +20,7 @@ MONTHS = {
 }
 _MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
 US_DATE = re.compile(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", re.I)
-UK_DATE = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(\d{4})", re.I)
+UK_DATE = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s*(\d{4})\b", re.I)  # "3 May2006" too
 NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 MONTH_YEAR = re.compile(_MONTH + r"\s+(\d{4})", re.I)
@@ -34,8 +34,9 @@ def _iso(y: int, m: int, d: int) -> str:
         return ""
 
 
-def find_date(text: str, day_first: bool = True) -> str:
-    """The first full date in `text` as ISO, or ''. Numeric dates are read day first (UK)."""
+def find_dates(text: str, day_first: bool = True) -> list[tuple[int, str]]:
+    """Every full date in `text` as (offset, ISO), in reading order. A date is only a date
+    when the calendar has it (31 June is not). Numeric dates are read day first (UK)."""
     found = []
     for pattern, order in ((ISO_DATE, "ymd"), (US_DATE, "mdy"), (UK_DATE, "dmy"), (NUMERIC_DATE, "num")):
         for m in pattern.finditer(text):
@@ -50,7 +51,13 @@ def find_date(text: str, day_first: bool = True) -> str:
                 iso = _iso(int(m[3]), b, a) if day_first else _iso(int(m[3]), a, b)
             if iso:
                 found.append((m.start(), iso))
-    return min(found)[1] if found else ""
+    return sorted(found)
+
+
+def find_date(text: str, day_first: bool = True) -> str:
+    """The first full date in `text` as ISO, or ''."""
+    found = find_dates(text, day_first)
+    return found[0][1] if found else ""
 
 
 def human_date(iso: str) -> str:

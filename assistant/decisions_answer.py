@@ -13,6 +13,7 @@ import re
 
 from .answer.extractive import Draft
 from .dates import human_date
+from .retrieve import preference_factor
 from .decisions_history import build_history, label_of
 from .types import Citation, Filters, date_to_int
 
@@ -83,7 +84,8 @@ def matching_records(register, plan, hits, limit: int = 3) -> list:
                 continue
             if not wants_mover and not (d.action_owner or d.mover):
                 continue
-        scored.append((cov - 0.002 * rank.get(d.chunk_id, 50), cov, d))
+        # The body and dates the question names rank the records; they exclude none.
+        scored.append(((cov - 0.002 * rank.get(d.chunk_id, 50)) * preference_factor(plan.prefer, _meta(d)), cov, d))
     if not scored:
         return []
     scored.sort(key=lambda s: -s[0])

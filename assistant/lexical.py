@@ -103,6 +103,7 @@ class LexicalIndex:
         self._date_int = np.array([date_to_int(c.date) for c in chunks], dtype=np.int64)
         self._committee = np.array([c.committee.lower() for c in chunks], dtype=object)
         self._council = np.array([c.council.lower() for c in chunks], dtype=object)
+        self._source = np.array([c.source for c in chunks], dtype=object)
         self._generation = generation
 
     def _document_frequencies(self, chunks: list[Chunk], generation: int) -> dict[str, int]:
@@ -171,6 +172,18 @@ class LexicalIndex:
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top])]
         return [(self._chunks[i].id, float(scores[i])) for i in top if scores[i] > 0]
+
+    def excluded_documents(self, filters: Filters) -> tuple[int, int]:
+        """How many documents the filters leave out entirely, and how many of those state no
+        meeting date (a date filter cannot know whether they would have matched)."""
+        self.ensure_current()
+        mask = self._mask(filters) if self._chunks else None
+        if mask is None:
+            return 0, 0
+        kept = set(self._source[mask])
+        dated = set(self._source[self._date_int > 0])
+        left_out = set(self._source) - kept
+        return len(left_out), len(left_out - dated)
 
     def _mask(self, filters: Filters):
         if filters.is_empty():

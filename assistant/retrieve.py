@@ -13,9 +13,28 @@ from .lexical import LexicalIndex
 from .store import ChromaStore
 from .types import Filters, Hit
 
-PREFERENCE_BOOST = 1.5
+PREFERENCE_BOOST = 1.5  # a passage of the body and dates the question names counts as much as 1.5 of another
 ITEM_NUMBER_BOOST = 2.0
-ITEM_NUMBER = re.compile(r"\b(\d{2,4}-\d{1,4}[A-Z]?)\b")  # a passage of the committee the question names counts as much as 1.5 of another
+ITEM_NUMBER = re.compile(r"\b(\d{2,4}-\d{1,4}[A-Z]?)\b")
+
+
+def preference_factor(prefer: Filters, meta: dict) -> float:
+    """How much a passage matches what the question names (council, committee, dates): each
+    named field counts 1 when the passage has it, 0.5 when the passage does not say (an
+    undated or unlabelled passage stays a fair candidate), 0 when it says otherwise; the
+    mean scales PREFERENCE_BOOST. Never 0: a preference ranks, it does not exclude."""
+    marks = []
+    for field in ("council", "committee"):
+        wanted = getattr(prefer, field)
+        if wanted:
+            have = (meta.get(field) or "").lower()
+            marks.append(0.5 if not have else float(have == wanted.lower()))
+    if prefer.since or prefer.until:
+        day = int(meta.get("date_int", 0) or 0)
+        marks.append(0.5 if day == 0 else float(Filters(since=prefer.since, until=prefer.until).accepts(meta)))
+    if not marks:
+        return 1.0
+    return 1.0 + (PREFERENCE_BOOST - 1.0) * sum(marks) / len(marks)
 
 
 @dataclass
@@ -32,20 +51,31 @@ class Retriever:
         k = k or self.settings.top_k
         mode = mode or self.settings.retrieval_mode
         n = max(self.settings.candidates, k)
-        filters = self._as_stored(filters)
+        filters = self.as_stored(filters)
         started = time.perf_counter()
+        # Dates the question names: a second search limited to passages in that range or
+        # with no date at all, fused with the first, so the range is searched in depth in a
+        # large index while passages from other dates stay candidates.
+        prefer = prefer or Filters()
+        dated = None
+        if (prefer.since or prefer.until) and not (filters.since or filters.until):
+            dated = replace(filters, since=prefer.since, until=prefer.until, include_undated=True)
         dense, lexical = [], []
         if mode in ("hybrid", "dense"):
             vector = self.embedder.embed([query])[0]
             t_embed = time.perf_counter()
-            dense = self.store.query(vector, n, filters)
+            dense = [self.store.query(vector, n, filters)]
+            if dated is not None:
+                dense.append(self.store.query(vector, n, dated))
             t_dense = time.perf_counter()
             if timings is not None:
                 timings["embed_query"] = round((t_embed - started) * 1000, 1)
                 timings["dense"] = round((t_dense - t_embed) * 1000, 1)
         if mode in ("hybrid", "lexical"):
             t0 = time.perf_counter()
-            lexical = self.lexical.search(query, n, filters)
+            lexical = [self.lexical.search(query, n, filters)]
+            if dated is not None:
+                lexical.append(self.lexical.search(query, n, dated))
             if timings is not None:
                 timings["lexical"] = round((time.perf_counter() - t0) * 1000, 1)
         return self.fuse(dense, lexical, k, prefer, items=set(ITEM_NUMBER.findall(query)))
@@ -66,7 +96,7 @@ class Retriever:
                     out.append(Hit(chunk=sibling, score=hit.score * 0.99, rank=0))
         return [replace(h, rank=i) for i, h in enumerate(out, 1)]
 
-    def _as_stored(self, filters: Filters) -> Filters:
+    def as_stored(self, filters: Filters) -> Filters:
         """Council and committee as the index spells them: BM25 and Filters.accepts ignore
         case, Chroma's `where` does not, so 'cabinet' must become 'Cabinet' for every mode
         to filter alike."""
@@ -84,19 +114,23 @@ class Retriever:
         return replace(filters, council=spelled.get(filters.council.lower(), filters.council),
                        committee=spelled.get(filters.committee.lower(), filters.committee))
 
-    def fuse(self, dense, lexical, k: int, prefer: Filters | None = None, items: set[str] = frozenset()) -> list[Hit]:
-        """Weighted reciprocal rank fusion. Dense ids the catalogue does not know (left by
-        an interrupted ingest) are dropped."""
+    def fuse(self, dense: list[list], lexical: list[list], k: int, prefer: Filters | None = None,
+             items: set[str] = frozenset()) -> list[Hit]:
+        """Weighted reciprocal rank fusion of ranked lists (dense matches, and BM25 (id,
+        score) pairs). Dense ids the catalogue does not know (left by an interrupted ingest)
+        are dropped."""
         rrf = self.settings.rrf_k
         scores: dict[str, float] = {}
         dense_rank, lexical_rank, similarity = {}, {}, {}
-        for rank, match in enumerate(dense, 1):
-            dense_rank[match.id] = rank
-            similarity[match.id] = match.similarity
-            scores[match.id] = scores.get(match.id, 0.0) + self.settings.dense_weight / (rrf + rank)
-        for rank, (chunk_id, _score) in enumerate(lexical, 1):
-            lexical_rank[chunk_id] = rank
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + self.settings.lexical_weight / (rrf + rank)
+        for ranking in dense:
+            for rank, match in enumerate(ranking, 1):
+                dense_rank[match.id] = min(rank, dense_rank.get(match.id, rank))
+                similarity[match.id] = match.similarity
+                scores[match.id] = scores.get(match.id, 0.0) + self.settings.dense_weight / (rrf + rank)
+        for ranking in lexical:
+            for rank, (chunk_id, _score) in enumerate(ranking, 1):
+                lexical_rank[chunk_id] = min(rank, lexical_rank.get(chunk_id, rank))
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + self.settings.lexical_weight / (rrf + rank)
         if items:  # an item or report number the query names exactly outweighs looser matches
             for chunk_id in list(scores):
                 chunk = self.lexical.chunk(chunk_id)
@@ -105,8 +139,8 @@ class Retriever:
         if prefer is not None and not prefer.is_empty():
             for chunk_id in list(scores):
                 chunk = self.lexical.chunk(chunk_id)
-                if chunk is not None and prefer.accepts(chunk.metadata()):
-                    scores[chunk_id] *= PREFERENCE_BOOST
+                if chunk is not None:
+                    scores[chunk_id] *= preference_factor(prefer, chunk.metadata())
         hits = []
         for chunk_id, score in sorted(scores.items(), key=lambda kv: -kv[1]):
             chunk = self.lexical.chunk(chunk_id)

@@ -24,7 +24,9 @@ class Document:
     kind: str  # pdf, html, text
     pages: tuple[Page, ...]
     sha256: str
-    metadata: dict = field(default_factory=dict)  # council, committee, date, item, title, url, ...
+    metadata: dict = field(default_factory=dict)  # from the folder's manifest: council, committee, date, item, title, url, ...
+    title: str = ""  # the document's own title (HTML <title>, Markdown front matter), not an item title
+    published: str = ""  # a publication date the file states (front matter), never taken as the meeting date
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class Segment:
     date: str = ""  # ISO YYYY-MM-DD, or ""
     item: str = ""  # item number as printed, e.g. "19-330" or "24"
     title: str = ""  # the item's title
+    council_from: str = ""  # where council, committee and date came from: manifest, text, title or file name
+    committee_from: str = ""
+    date_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,14 @@ class Chunk:
     item: str = ""
     title: str = ""
     ordinal: int = 0  # position in its document
+    council_from: str = ""  # manifest, text, title or file name
+    committee_from: str = ""
+    date_from: str = ""
+
+    def provenance(self) -> dict:
+        """Where each meeting field came from, for the fields that are known."""
+        return {k: v for k, v in (("council", self.council_from), ("committee", self.committee_from),
+                                  ("date", self.date_from)) if v}
 
     def metadata(self) -> dict:
         """Flat metadata for stores (no None values; date also as an int for ranges)."""
@@ -75,6 +88,9 @@ class Chunk:
             "item": self.item,
             "title": self.title,
             "ordinal": self.ordinal,
+            "council_from": self.council_from,
+            "committee_from": self.committee_from,
+            "date_from": self.date_from,
         }
 
     @classmethod
@@ -94,6 +110,9 @@ class Chunk:
             item=meta.get("item", ""),
             title=meta.get("title", ""),
             ordinal=int(meta.get("ordinal", 0)),
+            council_from=meta.get("council_from", ""),
+            committee_from=meta.get("committee_from", ""),
+            date_from=meta.get("date_from", ""),
         )
 
 

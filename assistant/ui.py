@@ -226,10 +226,15 @@ def is_within(path: str | Path, folders: Iterable[str | Path]) -> bool:
 
 def meta_list(chunk_like) -> str:
     """council, committee, meeting date, item, page, as a definition list."""
+    found = {k: v for k, v in (getattr(chunk_like, "provenance", dict)() or {}).items()}
+
+    def said(value: str, field: str) -> str:
+        return f"{value} (from the {found[field]})" if value and field in found else value
+
     rows = [
-        ("Council", chunk_like.council or "not stated"),
-        ("Committee", chunk_like.committee or "not stated"),
-        ("Meeting date", human_date(chunk_like.date) if chunk_like.date else "not stated"),
+        ("Council", said(chunk_like.council, "council") or "not stated"),
+        ("Committee", said(chunk_like.committee, "committee") or "not stated"),
+        ("Meeting date", said(human_date(chunk_like.date), "date") if chunk_like.date else "not stated"),
         ("Item", " ".join(p for p in (chunk_like.item, f"({chunk_like.title})" if chunk_like.title else "") if p) or "not stated"),
         ("Page", _pages(chunk_like)),
     ]

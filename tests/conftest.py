@@ -13,6 +13,7 @@ from assistant.embedding import SentenceTransformerEmbedder, set_offline_environ
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 ALAMEDA = ROOT.parent / "shared" / "corpora" / "alameda-city-council"
+NORFOLK = ROOT.parent / "shared" / "corpora" / "norfolk-parish-councils"
 
 set_offline_environment()
 
@@ -22,6 +23,13 @@ def alameda_dir() -> Path:
     if not ALAMEDA.is_dir():
         pytest.skip(f"the Alameda corpus is not at {ALAMEDA} (it sits in ../shared/corpora beside the repository)")
     return ALAMEDA
+
+
+@pytest.fixture(scope="session")
+def norfolk_dir() -> Path:
+    if not NORFOLK.is_dir():
+        pytest.skip(f"the Norfolk corpus is not at {NORFOLK} (it sits in ../shared/corpora beside the repository)")
+    return NORFOLK
 
 
 @pytest.fixture(scope="session")

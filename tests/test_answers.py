@@ -99,8 +99,22 @@ def test_follow_up_carries_filters_forward():
     history = [{"role": "user", "content": "What did Cabinet decide in 2024?"}, {"role": "assistant", "content": "..."}]
     plan = plan_query("and who introduced it?", history, Filters(), ["Cabinet"], ["Herefordshire Council"])
     assert plan.is_follow_up
-    assert plan.filters.since == "2024-01-01" and plan.filters.until == "2024-12-31"
+    assert plan.filters.is_empty()  # what a question states ranks; it never excludes
+    assert plan.prefer.since == "2024-01-01" and plan.prefer.until == "2024-12-31"
     assert plan.prefer.committee == "Cabinet"
+
+
+def test_only_filters_the_user_sets_exclude():
+    explicit = Filters(committee="Cabinet", since="2020-01-01")
+    plan = plan_query("What did the Health and Wellbeing Board decide in March 2019?", [], explicit,
+                      ["Cabinet", "Health and Wellbeing Board"], [])
+    assert plan.filters == explicit
+    # the user's choices win; what the question adds only ranks
+    assert plan.prefer.committee == "" and plan.prefer.since == ""
+    plan = plan_query("What did the Health and Wellbeing Board decide in March 2019?", [], Filters(),
+                      ["Cabinet", "Health and Wellbeing Board"], [])
+    assert plan.filters.is_empty()
+    assert plan.prefer == Filters(committee="Health and Wellbeing Board", since="2019-03-01", until="2019-03-31")
 
 
 @pytest.mark.parametrize(

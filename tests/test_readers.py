@@ -124,8 +124,11 @@ def test_without_manifest_the_text_is_read_alone(tmp_path):
     doc = read_document(tmp_path / name)
     assert doc.metadata == {}
     segments = parse(doc)
-    dated = [s for s in segments if s.date]
-    assert dated and {(s.committee, s.date, s.item) for s in dated} == {("Cabinet", "2024-09-26", "24")}
+    # The title block ("Meeting: 26/09/2024 - Cabinet (Item 24)") dates the whole page,
+    # the lines above the item too; the item number starts where it is printed.
+    assert {(s.committee, s.date) for s in segments} == {("Cabinet", "2024-09-26")}
+    assert {s.date_from for s in segments} == {"text"}
+    assert [s.item for s in segments][-1] == "24" and "" in {s.item for s in segments}
 
 
 # ---- PDFs -------------------------------------------------------------------------------

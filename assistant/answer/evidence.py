@@ -30,6 +30,8 @@ SENTENCE_END = re.compile(
     r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z(\"“‘\[])"
 )
 MAX_QUOTE = 420
+DATE_WORDS = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
+                        r"december|(?:19|20)\d\d|\d{1,2}(?:st|nd|rd|th))\b", re.I)
 CONTEXT_WEIGHT = 0.15
 MOTION_START = re.compile(r"\b(?:moved|made a motion|motion)\b", re.I)
 VOTE_END = re.compile(r"(?:Ayes?\s*[:\-–]\s*\d|voice vote\s*[-–]\s*\d|carried|failed|unanimous)", re.I)
@@ -48,9 +50,14 @@ class Weigher:
     def __init__(self, lexical: LexicalIndex, plan: QueryPlan):
         self.lexical = lexical
         self.question = plan.question
+        # The body and the dates the question names choose and rank passages (filters and
+        # preferences); whether a passage answers is judged on the rest of the question, so
+        # minutes that do not state their body or date are not held to words they cannot have.
         filter_words = set()
-        for value in (plan.filters.committee, plan.filters.council):
+        for value in (plan.filters.committee, plan.filters.council, plan.prefer.committee, plan.prefer.council):
             filter_words.update(self._stems(value))
+        if plan.filters.since or plan.filters.until or plan.prefer.since or plan.prefer.until:
+            filter_words.update(self._stems(" ".join(DATE_WORDS.findall(plan.standalone))))
         meta = set(self._stems(" ".join(META_WORDS)))
         terms = [t for t in self._stems(plan.standalone) if t not in meta and t not in filter_words]
         self.terms = list(dict.fromkeys(terms))

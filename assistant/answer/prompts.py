@@ -12,6 +12,8 @@ NO_DECISION = (
 NEAREST_DECISIONS = "The nearest recorded decisions, each from its own meeting:"
 FILTERS_MATCH_NOTHING = "Nothing in the index matches the filters ({filters})."
 CLOSEST_MATCHES = "Closest matches (not an answer):"
+FILTERS_EXCLUDED = "Searched only {filters}: {excluded} document(s) outside that were left out{undated}."
+UNDATED_EXCLUDED = ", {undated} of them because they state no meeting date"
 
 ANSWER_SYSTEM = """Answer questions about council minutes using ONLY the numbered passages.
 - End every sentence with its passage number, like: The Board agreed to note the report [2].

@@ -39,10 +39,10 @@ SMALL_WORDS = set(
 class QueryPlan:
     question: str
     standalone: str
-    filters: Filters  # hard: set by the user, or a date range the question states
+    filters: Filters  # hard: set by the user (CLI flags, the chat's filter boxes); they exclude
     intent: str  # vote | decision | when | who | amount | action | general
     is_follow_up: bool = False
-    prefer: Filters = Filters()  # soft: a council or committee the question names
+    prefer: Filters = Filters()  # soft: a council, committee or dates the question names; they rank
 
 
 def intent_of(question: str) -> str:
@@ -178,12 +178,16 @@ def plan_query(question: str, history, explicit: Filters, committees: list[str],
     intent = intent_of(question)
     if intent == "general" and follow_up:
         intent = intent_of(standalone)
-    hard = merge_filters(explicit, replace(stated, committee="", council=""))
+    # What the question names only ranks: minutes that do not state their body or date (or
+    # state it in a form not recognised) must still be found. Only what the user set excludes.
+    explicit_dates = bool(explicit.since or explicit.until)
     prefer = Filters(
         committee="" if explicit.committee else stated.committee,
         council="" if explicit.council else stated.council,
+        since="" if explicit_dates else stated.since,
+        until="" if explicit_dates else stated.until,
     )
-    return QueryPlan(question, standalone, hard, intent, follow_up, prefer)
+    return QueryPlan(question, standalone, explicit, intent, follow_up, prefer)
 
 
 def _gist(turns: list[dict], words: int = 30) -> str:

@@ -8,7 +8,6 @@ import time
 from dataclasses import dataclass, replace
 from typing import Iterator
 
-from ..chunking import header
 from ..config import Settings
 from ..index import MinutesIndex
 from ..types import DECISION_KINDS, Answer, Citation, Filters, Hit
@@ -35,12 +34,14 @@ class Event:
 
 def relevance(weigher: Weigher, hits: list[Hit], draft: Draft) -> float:
     """How well the evidence the answer would quote covers the question: the rarity-weighted
-    share of the question's topic words found in the chosen quotes and their labels
-    (council, committee, date, item title), blended with the dense similarity of the best
-    passages. Compared with the refusal threshold, which is calibrated on the evaluation sets."""
+    share of the question's topic words found in the chosen quotes and the titles of their
+    agenda items, blended with the dense similarity of the best passages. Labels (council,
+    committee, date) do not count: the body and dates a question names rank passages instead
+    (see Weigher), so minutes that do not state them are judged on their words alone.
+    Compared with the refusal threshold, which is calibrated on the evaluation sets."""
     if not draft.citations:
         return 0.0
-    pieces = [f"{header(c.chunk)} {c.chunk.title} {c.quote}" for c in draft.citations]
+    pieces = [f"{c.chunk.title} {c.quote}" for c in draft.citations]
     if weigher.terms:
         # One passage should carry the answer; several may share a multi-part one.
         support = 0.5 * max(weigher.coverage(p) for p in pieces) + 0.5 * weigher.coverage(" ".join(pieces))
@@ -245,8 +246,21 @@ class AnswerService:
         return Answer(plan.question, text, True, (), tuple(closest), plan.standalone, plan.filters, self.mode)
 
     def _finish(self, answer: Answer, started: float, timings: dict, hits=()) -> Answer:
+        note = self._filters_note(answer.filters)
+        text = f"{answer.text}\n\n{note}" if note else answer.text
         timings["total"] = _ms(started)
-        return replace(answer, timings_ms=timings, hits=tuple(hits))
+        return replace(answer, text=text, timings_ms=timings, hits=tuple(hits))
+
+    def _filters_note(self, filters: Filters) -> str:
+        """Filters the user set exclude: the answer says what they left out."""
+        if filters.is_empty():
+            return ""
+        excluded, undated = self.index.lexical.excluded_documents(self.index.retriever.as_stored(filters))
+        if not excluded:
+            return ""
+        return prompts.FILTERS_EXCLUDED.format(
+            filters=describe_filters(filters), excluded=excluded,
+            undated=prompts.UNDATED_EXCLUDED.format(undated=undated) if undated else "")
 
     def _known_names(self) -> dict:
         generation = self.index.catalog.generation()
@@ -267,8 +281,9 @@ class AnswerService:
             "refused": answer.refused,
             "citations": [citation_json(c) for c in answer.citations],
             "closest": [
-                {"source": h.chunk.source, "page": h.chunk.page_start, "date": h.chunk.date, "committee": h.chunk.committee,
-                 "item": h.chunk.item, "title": h.chunk.title, "text": h.chunk.text[:300]}
+                {"source": h.chunk.source, "page": h.chunk.page_start, "council": h.chunk.council,
+                 "committee": h.chunk.committee, "date": h.chunk.date, "item": h.chunk.item, "title": h.chunk.title,
+                 "provenance": h.chunk.provenance(), "text": h.chunk.text[:300]}
                 for h in answer.closest
             ],
             "standalone_question": answer.standalone_query,
@@ -309,6 +324,7 @@ def citation_json(c: Citation) -> dict:
         "item": ch.item,
         "title": ch.title,
         "section": ch.section,
+        "provenance": ch.provenance(),
         "quote": c.quote,
     }
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import SkipFile
 from ..types import Document, Page
 from .manifest import manifest_entry
+from .meeting_meta import split_front_matter
 
 SUPPORTED_SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html", ".txt": "text", ".md": "text"}
 HEADER_ZONE = 4  # lines at the top of a page that may be a running header
@@ -31,12 +32,17 @@ def read_document(path: Path, source: str | None = None) -> Document:
     if not data.strip():
         raise SkipFile("empty file")
     sha = hashlib.sha256(data).hexdigest()
+    title = published = ""
     if kind == "pdf":
         pages = _read_pdf(path)
     elif kind == "html":
-        pages = (Page(1, _html_text(data.decode("utf-8", errors="replace"))),)
+        html = data.decode("utf-8", errors="replace")
+        pages = (Page(1, _html_text(html)),)
+        title = _html_title(html)
     else:
-        pages = (Page(1, _clean(data.decode("utf-8", errors="replace"))),)
+        front, text = split_front_matter(data.decode("utf-8", errors="replace"))
+        pages = (Page(1, _clean(text)),)
+        title, published = front.get("title", ""), front.get("date", "")
     if not any(page.text.strip() for page in pages):
         raise SkipFile("no text found")
     return Document(
@@ -45,6 +51,8 @@ def read_document(path: Path, source: str | None = None) -> Document:
         pages=pages,
         sha256=sha,
         metadata=manifest_entry(path),
+        title=title,
+        published=published,
     )
 
 
@@ -125,6 +133,13 @@ def strip_running_lines(texts: list[str]) -> tuple[Page, ...]:
         kept = "\n".join(ln for i, ln in enumerate(lines) if i not in drop).strip("\n")
         pages.append(Page(number, kept, " | ".join(header or footer)))
     return tuple(pages)
+
+
+def _html_title(html: str) -> str:
+    from bs4 import BeautifulSoup
+
+    tag = BeautifulSoup(html, "html.parser").find("title")
+    return re.sub(r"\s+", " ", tag.get_text()).strip() if tag else ""
 
 
 def _html_text(html: str) -> str:

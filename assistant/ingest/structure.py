@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..dates import find_date
 from ..types import Document, Segment
+from .meeting_meta import FROM_FILE_NAME, FROM_MANIFEST, FROM_TEXT, bodies, discover
 
 # ---- patterns -------------------------------------------------------------------------
 
@@ -74,6 +75,15 @@ class _State:
     date: str = ""
     item: str = ""
     title: str = ""
+    council_from: str = ""  # where each of council, committee and date came from (meeting_meta.FROM_*)
+    committee_from: str = ""
+    date_from: str = ""
+
+
+# A sentence about an earlier meeting ("Minutes of the last meeting were agreed") is no title.
+SENTENCE_VERB = re.compile(r"\b(?:was|were|had|has|have|been|be|is|are|agreed|approved|signed)\b", re.I)
+BODY_NOUN = re.compile(r"\b(?:council|committee|board|commission|cabinet|authority|panel|forum|assembly|"
+                       r"executive|trust|association|supervisors|aldermen|trustees)\b", re.I)
 
 
 # ---- paragraphs -----------------------------------------------------------------------
@@ -130,17 +140,23 @@ def _continues(previous: str, first: str) -> bool:
 def parse(doc: Document) -> list[Segment]:
     """Split a document into Segments that carry meeting, item and section."""
     meta = doc.metadata
-    state = _State(
-        council=meta.get("council", "") or _council_from_headers(doc),
-        committee=meta.get("committee", ""),
-        date=meta.get("date", "") or _date_from_name(doc.source),
-        item=str(meta.get("item", "") or ""),
-        title=meta.get("title", ""),
-    )
-    page_header_date = {page.number: find_date(page.header, day_first=False) for page in doc.pages}
+    found = discover(doc)
+    header_council = "" if meta.get("council") else _council_from_headers(doc)
     # A file named after its meeting date (2019-06-04.pdf) dates its first meeting, whatever
     # a typo in its title or running header says; later meetings in it go by their own.
-    named_date = _date_from_name(doc.source)
+    named_date = "" if meta.get("date") else _date_from_name(doc.source)
+    state = _State(item=str(meta.get("item", "") or ""), title=meta.get("title", ""))
+    if "council" in found and (found["council"].source == FROM_MANIFEST or not header_council):
+        state.council, state.council_from = found["council"].value, found["council"].source
+    elif header_council:
+        state.council, state.council_from = header_council, FROM_TEXT
+    if "committee" in found:
+        state.committee, state.committee_from = found["committee"].value, found["committee"].source
+    if named_date:
+        state.date, state.date_from = named_date, FROM_FILE_NAME
+    elif "date" in found:
+        state.date, state.date_from = found["date"].value, found["date"].source
+    page_header_date = {page.number: find_date(page.header, day_first=False) for page in doc.pages}
     out: list[Segment] = []
     paras = paragraphs(doc)
     i = 0
@@ -150,15 +166,22 @@ def parse(doc: Document) -> list[Segment]:
         text = para.text
 
         m = MEETING_TITLE.match(text)
-        if m:
+        if m and _is_meeting_title(m["title"], text):
             title_words = m["title"].strip()
             state.meeting = title_words.title()
-            state.committee = (meta.get("committee") or _committee_from_meeting(title_words)
-                               or _known_body(text) or state.committee)
+            if not meta.get("committee"):
+                named = (_committee_from_meeting(title_words) or _known_body(text)
+                         or next((b for b in bodies(text) if BODY_NOUN.search(b)), ""))
+                if named and BODY_NOUN.search(named):
+                    state.committee, state.committee_from = named, FROM_TEXT
             when = page_header_date.get(para.page_start) or find_date(text, day_first=False)
             if not when and i + 1 < len(paras):
                 when = find_date(paras[i + 1].text, day_first=False)
-            state.date = meta.get("date") or named_date or when or state.date
+            if not meta.get("date"):
+                if named_date:
+                    state.date, state.date_from = named_date, FROM_FILE_NAME
+                elif when:
+                    state.date, state.date_from = when, FROM_TEXT
             named_date = ""
             state.item, state.title = "", ""
             out.append(_segment(text, "procedural", para, para, state))
@@ -167,8 +190,10 @@ def parse(doc: Document) -> list[Segment]:
 
         m = MODGOV_MEETING.match(text)
         if m:
-            state.date = meta.get("date") or find_date(m["date"]) or state.date
-            state.committee = meta.get("committee") or m["committee"].strip()
+            if not meta.get("date") and find_date(m["date"]):
+                state.date, state.date_from = find_date(m["date"]), FROM_TEXT
+            if not meta.get("committee"):
+                state.committee, state.committee_from = m["committee"].strip(), FROM_TEXT
             state.item = meta.get("item") or m["item"]
             i += 1
             continue
@@ -246,6 +271,14 @@ def parse(doc: Document) -> list[Segment]:
     return out
 
 
+def _is_meeting_title(title_words: str, text: str) -> bool:
+    """'MINUTES OF THE REGULAR CITY COUNCIL MEETING ...' or 'Minutes of the meeting of the
+    Wereham Parish Council held on ...', not 'Minutes of the last meeting were agreed.'"""
+    if title_words.isupper():
+        return True
+    return len(text.split()) <= 40 and not SENTENCE_VERB.search(text)
+
+
 def classify(text: str) -> str:
     """The kind of one paragraph: resolution, action, motion, vote, procedural or discussion."""
     if ACTION_START.match(text):
@@ -279,6 +312,9 @@ def _segment(text: str, kind: str, first: _Para, last: _Para, state: _State) -> 
         date=state.date,
         item=state.item,
         title=state.title,
+        council_from=state.council_from if state.council else "",
+        committee_from=state.committee_from if state.committee else "",
+        date_from=state.date_from if state.date else "",
     )
 
 
