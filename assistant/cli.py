@@ -44,13 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port (default 7860)")
 
     p = sub.add_parser("eval", help="run an evaluation set and write a report")
-    p.add_argument("file", nargs="?", help="question set (JSONL)")
+    p.add_argument("file", nargs="*", help="question sets (JSONL), run one after another over the same index")
     p.add_argument("--compare", action="store_true", help="compare retrieval, chunking and answer variants")
     p.add_argument("--llm", action="store_true", help="with --compare: add the LLM answer variant (slow)")
     p.add_argument("--out", default="eval/reports", help="report folder")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--gate", help="thresholds file: fail when a metric is below its threshold")
-    p.add_argument("--calibrate", action="store_true", help="find the refusal threshold that best separates the set's answerable and unanswerable questions")
+    p.add_argument("--calibrate", action="store_true", help="find the refusal threshold that best separates the sets' answerable and unanswerable questions, "
+                        "and check it leave-one-set-out")
 
     p = sub.add_parser("decisions", help="list recorded decisions")
     _filter_args(p)

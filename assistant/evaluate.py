@@ -234,6 +234,35 @@ def calibrate(results: list[QuestionResult]) -> tuple[float, dict]:
     return best[0], best[2]
 
 
+def refusal_rates(results: list[QuestionResult], threshold: float) -> dict:
+    """What a threshold does to a run made with the threshold at 0: answerable questions
+    refused, and unanswerable ones answered (with citations), as shares."""
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    return {
+        "answerable_refused": round(sum(r.refused or r.relevance < threshold for r in answerable) / max(1, len(answerable)), 3),
+        "unanswerable_answered": round(sum(not r.refused and r.relevance >= threshold for r in unanswerable)
+                                       / max(1, len(unanswerable)), 3),
+    }
+
+
+def calibration_report(by_set: dict[str, list[QuestionResult]]) -> str:
+    """The threshold calibrated on all sets together, and leave-one-set-out: calibrated on
+    the other sets, measured on the one left out (what a council nobody tuned for would see)."""
+    pooled = [r for results in by_set.values() for r in results]
+    threshold, detail = calibrate(pooled)
+    lines = [f"refusal threshold {threshold:.2f} on all sets together: {detail}", "",
+             "| set | threshold (all sets) | answerable refused | unanswerable answered | threshold (other sets) | "
+             "answerable refused | unanswerable answered |", "|---|---|---|---|---|---|---|"]
+    for name, results in by_set.items():
+        others = [r for other, rs in by_set.items() if other != name for r in rs]
+        held_out = calibrate(others)[0] if len(by_set) > 1 else threshold
+        a, b = refusal_rates(results, threshold), refusal_rates(results, held_out)
+        lines.append(f"| {name} | {threshold:.2f} | {a['answerable_refused']} | {a['unanswerable_answered']} | "
+                     f"{held_out:.2f} | {b['answerable_refused']} | {b['unanswerable_answered']} |")
+    return "\n".join(lines)
+
+
 # ---- gate -----------------------------------------------------------------------------
 
 
@@ -310,8 +339,9 @@ def run_cli(args, settings) -> int:
         raise MinutesError(f"the index at {settings.index_dir} is empty: ingest the minutes the questions are about first")
     service.warm()
     out_dir = Path(args.out)
+    files = list(args.file or [])
     if args.compare:
-        path = Path(args.file or "eval/seeds.jsonl")
+        path = Path(files[0] if files else "eval/seeds.jsonl")
         rows = load_questions(path)[: args.limit or None]
         folders = sorted({str(Path(f.path).parent) for f in service.index.catalog.files()})
         extractive = AnswerService(settings.model_copy(update={"answer_mode": "extractive"}), service.index)
@@ -326,16 +356,22 @@ def run_cli(args, settings) -> int:
         print(f"\nwritten: {stem}.md, {stem}.json, {stem}.png")
         return 0
     if getattr(args, "calibrate", False):
-        results = []
         calibration_service = AnswerService(settings.model_copy(update={"refusal_threshold": 0.0}), service.index)
-        for name in [args.file] if args.file else ["eval/seeds.jsonl"]:
-            results += run_set(calibration_service, load_questions(Path(name))[: args.limit or None])
-        threshold, detail = calibrate(results)
-        print(f"refusal threshold {threshold:.2f}: {detail}")
+        by_set = {Path(name).stem: run_set(calibration_service, load_questions(Path(name))[: args.limit or None])
+                  for name in files or ["eval/seeds.jsonl"]}
+        print(calibration_report(by_set))
         return 0
-    if not args.file:
+    if not files:
         raise MinutesError("eval wants a question set (FILE.jsonl) or --compare")
-    path = Path(args.file)
+    status = 0
+    for name in files:
+        status = max(status, _evaluate_one(service, settings, Path(name), args, out_dir))
+    return status
+
+
+def _evaluate_one(service: AnswerService, settings, path: Path, args, out_dir: Path) -> int:
+    import sys
+
     rows = load_questions(path)[: args.limit or None]
     started = time.perf_counter()
     results = run_set(service, rows)
@@ -343,6 +379,7 @@ def run_cli(args, settings) -> int:
     paths = write_report(path.stem, results, figures, out_dir,
                          f"index {settings.collection_name()}, answer mode {settings.answer_mode}, "
                          f"{len(rows)} questions in {time.perf_counter() - started:.0f}s")
+    print(f"== {path.name}")
     for key, value in figures.items():
         print(f"{key:>22}: {value}")
     print("written: " + ", ".join(paths.values()))

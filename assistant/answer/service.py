@@ -32,7 +32,7 @@ class Event:
     answer: Answer | None = None
 
 
-def relevance(weigher: Weigher, hits: list[Hit], draft: Draft) -> float:
+def relevance(weigher: Weigher, hits: list[Hit], draft: Draft, prefer: Filters = Filters()) -> float:
     """How well the evidence the answer would quote covers the question: the rarity-weighted
     share of the question's topic words found in the chosen quotes and the titles of their
     agenda items, blended with the dense similarity of the best passages. Labels (council,
@@ -51,7 +51,31 @@ def relevance(weigher: Weigher, hits: list[Hit], draft: Draft) -> float:
     score = 0.75 * support + 0.25 * similarity
     if not answer_type_present(weigher.question, [c.quote for c in draft.citations]):
         score *= 0.5
-    return score
+    return score * label_agreement(prefer, draft)
+
+
+CONTRADICTED = 0.6  # relevance kept when every quoted passage states another body or date than the question
+
+
+def label_agreement(prefer: Filters, draft: Draft) -> float:
+    """A label that is missing says nothing, but one that contradicts the question does: when
+    the question names a council, committee or dates and every quoted passage states another
+    one of them (the Stoke Ferry handyman for a question about Wretton's), the answer is about
+    something else. 1.0 when any quoted passage contradicts none; CONTRADICTED otherwise."""
+    if prefer.is_empty() or not draft.citations:
+        return 1.0
+    return 1.0 if any(not contradicts(prefer, c.chunk.metadata()) for c in draft.citations) else CONTRADICTED
+
+
+def contradicts(prefer: Filters, meta: dict) -> bool:
+    """The passage states a council, committee or date other than the one named."""
+    for field in ("council", "committee"):
+        wanted, have = getattr(prefer, field), (meta.get(field) or "")
+        if wanted and have and have.lower() != wanted.lower():
+            return True
+    if (prefer.since or prefer.until) and int(meta.get("date_int", 0) or 0):
+        return not Filters(since=prefer.since, until=prefer.until).accepts(meta)
+    return False
 
 
 def asks_about_a_decision(plan: QueryPlan) -> bool:
@@ -76,7 +100,9 @@ NAME_QUESTION = re.compile(r"^\s*(?:who|whom)\b|\bwhat is the name\b|\bname of\b
 NUMBER_IN_TEXT = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
                             r"forty|fifty|hundred|thousand|million|half|unanimous\w*|all|none|no)\b", re.I)
 PERSON = re.compile(
-    r"\b(?:Councillor|Councilmember|Cllr|Mayor|Vice Mayor|Mr|Mrs|Ms|Dr|Commissioner|Member)\.?\s+[A-Z][\w'’-]+"
+    # a title, then initials if any ("Mr. D George", "Cllr. R. Crisp"), then a name
+    r"\b(?:Councillor|Councilmember|Cllr|Mayor|Vice Mayor|Mr|Mrs|Ms|Miss|Dr|Commissioner|Member)\.?\s+"
+    r"(?:[A-Z]\.?\s+){0,3}[A-Z][\w'’-]+"
     r"|\b[A-Z][a-z]+(?:\s+[A-Z][a-z'’-]+)+\s+(?:\(|stated|said|moved|seconded|introduced|asked|answered|responded|"
     r"noted|commented|gave|presented|confirmed|explained|undertook|discussed|to\s)"
 )
@@ -174,7 +200,7 @@ class AnswerService:
             if draft is None:
                 draft = extractive_answer(weigher, hits, plan, self.settings.max_quotes)
         timings["extractive"] = _ms(t0)
-        score = relevance(weigher, hits, draft) if draft else 0.0
+        score = relevance(weigher, hits, draft, plan.prefer) if draft else 0.0
         timings["relevance"] = round(score, 3)
 
         if draft is None or score < self.settings.refusal_threshold:

@@ -146,7 +146,10 @@ def parse(doc: Document) -> list[Segment]:
     # a typo in its title or running header says; later meetings in it go by their own.
     named_date = "" if meta.get("date") else _date_from_name(doc.source)
     state = _State(item=str(meta.get("item", "") or ""), title=meta.get("title", ""))
-    if "council" in found and (found["council"].source == FROM_MANIFEST or not header_council):
+    # The title block names the council better than a running line does ("Minutes of the
+    # January meeting of Wretton Parish Council" is a heading, not a council); a running line
+    # ("Alameda City Council" over every page) beats the document's title.
+    if "council" in found and (found["council"].source in (FROM_MANIFEST, FROM_TEXT) or not header_council):
         state.council, state.council_from = found["council"].value, found["council"].source
     elif header_council:
         state.council, state.council_from = header_council, FROM_TEXT
