@@ -18,6 +18,22 @@ ITEM_NUMBER_BOOST = 2.0
 ITEM_NUMBER = re.compile(r"\b(\d{2,4}-\d{1,4}[A-Z]?)\b")
 
 
+GENERIC_BODY_WORDS = {"council", "city", "county", "borough", "district", "town", "parish", "community", "village",
+                      "metropolitan", "annual", "ordinary", "extraordinary", "special", "regular", "full", "meeting",
+                      "of", "the", "and", "&"}
+
+
+def same_body(a: str, b: str) -> bool:
+    """Two spellings of one body: the distinctive words of one hold those of the other
+    ('West Dereham Annual Parish Council' and 'West Dereham Parish Council'; 'Northwold and
+    Whittington Parish Council' and 'Northwold Parish Council'), or the names are equal."""
+    if a.lower() == b.lower():
+        return True
+    words_a = set(re.findall(r"\w+", a.lower())) - GENERIC_BODY_WORDS
+    words_b = set(re.findall(r"\w+", b.lower())) - GENERIC_BODY_WORDS
+    return bool(words_a and words_b) and (words_a <= words_b or words_b <= words_a)
+
+
 def preference_factor(prefer: Filters, meta: dict) -> float:
     """How much a passage matches what the question names (council, committee, dates): each
     named field counts 1 when the passage has it, 0.5 when the passage does not say (an
@@ -27,8 +43,8 @@ def preference_factor(prefer: Filters, meta: dict) -> float:
     for field in ("council", "committee"):
         wanted = getattr(prefer, field)
         if wanted:
-            have = (meta.get(field) or "").lower()
-            marks.append(0.5 if not have else float(have == wanted.lower()))
+            have = meta.get(field) or ""
+            marks.append(0.5 if not have else float(same_body(have, wanted)))
     if prefer.since or prefer.until:
         day = int(meta.get("date_int", 0) or 0)
         marks.append(0.5 if day == 0 else float(Filters(since=prefer.since, until=prefer.until).accepts(meta)))

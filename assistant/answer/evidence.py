@@ -4,6 +4,7 @@ quoted verbatim."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -79,11 +80,29 @@ class Weigher:
         if not self.terms:
             return 0.0
         present = set(self.lexical.terms(text))
-        return sum(w for t, w in self.weights.items() if t in present) / self.total
+        return sum(w for t, w in self.weights.items() if t in present or _kin(t, present)) / self.total
 
     def hit_coverage(self, hit: Hit) -> float:
         c = hit.chunk
         return self.coverage(f"{header(c)} {c.text}")
+
+
+KIN_PREFIX = 5  # shortest shared beginning for two stems to count as one word
+
+
+def _kin(term: str, present: set[str]) -> bool:
+    """The stemmer leaves some forms of a word apart ('introduc' from 'introduced',
+    'introduct' from 'introduction'; 'resolv', 'resolut'): two stems that share their
+    beginning but for at most two letters of the shorter count as the same word."""
+    if len(term) < KIN_PREFIX:
+        return False
+    head = term[:KIN_PREFIX]
+    for other in present:
+        if other.startswith(head):
+            shared = len(os.path.commonprefix([term, other]))
+            if shared >= max(KIN_PREFIX, min(len(term), len(other)) - 2):
+                return True
+    return False
 
 
 def units(hit: Hit, vote_blocks: bool = False, resolution_blocks: bool = False) -> list[str]:

@@ -84,8 +84,10 @@ def stated_filters(question: str, committees: list[str], councils: list[str]) ->
     """Filters the question states plainly: a committee or council known to the index, a
     date, a month, a year, or a range of years."""
     lowered = " " + re.sub(r"[^\w\s&]", " ", question.lower()) + " "
-    committee = _longest_mention(lowered, committees)
     council = _longest_mention(lowered, councils, distinctive=True)
+    # A council's full meeting is often recorded with the council as its committee too:
+    # a name the question gives once is the council, not also a committee.
+    committee = _longest_mention(lowered, [c for c in committees if c.lower() != council.lower()])
     since, until = date_range(question)
     return Filters(council=council, committee=committee, since=since, until=until, include_undated=bool(since or until))
 

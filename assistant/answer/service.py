@@ -15,6 +15,7 @@ from . import prompts
 from .evidence import Weigher, units
 from ..decisions_answer import decision_answer
 from .extractive import ASKS_NUMBERED_ACT, Draft, extractive_answer, label, records_decision, score_units
+from ..retrieve import same_body
 from .query import QueryPlan, plan_query
 from .verify import check_answer
 
@@ -67,15 +68,28 @@ def label_agreement(prefer: Filters, draft: Draft) -> float:
     return 1.0 if any(not contradicts(prefer, c.chunk.metadata()) for c in draft.citations) else CONTRADICTED
 
 
+DATE_SLACK_DAYS = 62  # a date in a question is often the event's, reported at a meeting a month or two later
+
+
 def contradicts(prefer: Filters, meta: dict) -> bool:
-    """The passage states a council, committee or date other than the one named."""
+    """The passage states a council or committee other than the one named, or a meeting date
+    well away from the dates named."""
     for field in ("council", "committee"):
         wanted, have = getattr(prefer, field), (meta.get(field) or "")
-        if wanted and have and have.lower() != wanted.lower():
+        if wanted and have and not same_body(have, wanted):
             return True
-    if (prefer.since or prefer.until) and int(meta.get("date_int", 0) or 0):
-        return not Filters(since=prefer.since, until=prefer.until).accepts(meta)
+    day = int(meta.get("date_int", 0) or 0)
+    if (prefer.since or prefer.until) and day:
+        since = _shift(prefer.since, -DATE_SLACK_DAYS)
+        until = _shift(prefer.until, DATE_SLACK_DAYS)
+        return not Filters(since=since, until=until).accepts(meta)
     return False
+
+
+def _shift(iso: str, days: int) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(iso) + timedelta(days=days)).isoformat() if iso else ""
 
 
 def asks_about_a_decision(plan: QueryPlan) -> bool:
@@ -113,12 +127,19 @@ ROLE = re.compile(
 )
 
 
+ORGANISATION = re.compile(
+    r"\b[A-Z][\w&.'’-]*(?:\s+(?:[A-Z][\w&.'’-]*|of|and|&))*\s+(?:Council|Ltd|Limited|Company|Agency|Trust|"
+    r"Partnership|Association|Services|Group|Inc|LLC|Corporation|Authority|Board|Commission|Department|Society|"
+    r"Club|Church|School|Bank|Police|Partners)\b")
+
+
 def answer_type_present(question: str, quotes: list[str]) -> bool:
-    """A 'how many' question needs a number in the quotes; a 'who' question a person or a role."""
+    """A 'how many' question needs a number in the quotes; a 'who' question a person, a role
+    or an organisation ('Dorset County Council', 'C.G.M. Ltd.')."""
     text = " ".join(quotes)
     if COUNT_QUESTION.search(question) and not NUMBER_IN_TEXT.search(text):
         return False
-    if NAME_QUESTION.search(question) and not (PERSON.search(text) or ROLE.search(text)):
+    if NAME_QUESTION.search(question) and not (PERSON.search(text) or ROLE.search(text) or ORGANISATION.search(text)):
         return False
     return True
 
