@@ -17,16 +17,20 @@ test: setup
 bench: setup
 	$(VENV)/python -m assistant.bench $(BENCH_ARGS)
 
-ALAMEDA := ../shared/corpora/alameda-city-council
+CORPORA := ../shared/corpora
+ALAMEDA := $(CORPORA)/alameda-city-council
+NORFOLK := $(CORPORA)/norfolk-parish-councils
+SETS := eval/seeds.jsonl eval/alameda.jsonl eval/norfolk.jsonl
 
+# One index holding all three families of minutes, as a real index would: each set's
+# questions meet the other sets' minutes as distractors. Incremental: a second run embeds nothing.
 eval: setup
-	$(VENV)/minutes --index index/alameda ingest $(ALAMEDA)
-	$(VENV)/minutes --index index/alameda eval eval/alameda.jsonl
-	$(VENV)/minutes ingest corpus
-	$(VENV)/minutes eval eval/seeds.jsonl
+	$(VENV)/minutes --index index/all ingest corpus $(NORFOLK) $(ALAMEDA)
+	$(VENV)/minutes --index index/all eval $(SETS)
+	$(VENV)/minutes --index index/all eval --calibrate $(SETS)
 
 load: setup
 	$(VENV)/python scripts/load_test.py --start
 
 clean:
-	rm -rf index/chroma index/*.sqlite* index/*.bm25 index/alameda index/uploads .pytest_cache test-artifacts
+	rm -rf index/chroma index/*.sqlite* index/*.bm25 index/alameda index/all index/uploads .pytest_cache test-artifacts

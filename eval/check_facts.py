@@ -2,8 +2,8 @@
 
     python eval/check_facts.py eval/alameda.jsonl [--corpus DIR ...]
 
-Text files are looked up in corpus/, PDFs in ../shared/corpora/alameda-city-council/ (or
-the --corpus folders). Comparison is case-insensitive with whitespace collapsed. Exits 1
+Files are looked up in corpus/, ../shared/corpora/alameda-city-council/ and
+../shared/corpora/norfolk-parish-councils/ (or the --corpus folders). Comparison is case-insensitive with whitespace collapsed. Exits 1
 and lists the failures when any fact is missing.
 """
 

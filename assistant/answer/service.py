@@ -117,7 +117,8 @@ PERSON = re.compile(
     # a title, then initials if any ("Mr. D George", "Cllr. R. Crisp"), then a name
     r"\b(?:Councillor|Councilmember|Cllr|Mayor|Vice Mayor|Mr|Mrs|Ms|Miss|Dr|Commissioner|Member)\.?\s+"
     r"(?:[A-Z]\.?\s+){0,3}[A-Z][\w'’-]+"
-    r"|\b[A-Z][a-z]+(?:\s+[A-Z][a-z'’-]+)+\s+(?:\(|stated|said|moved|seconded|introduced|asked|answered|responded|"
+    r"|\b(?:[A-Z]\.\s?){1,3}[A-Z][a-z'’-]{2,}\b"  # initials and a surname: "B. Glover", "R.J. Smith"
+    r"|\b[A-Z][a-z]+(?:\s+[A-Z][a-z'’-]+)+\s+(?:\(|stated|said|moved|seconded|proposed|introduced|asked|answered|responded|"
     r"noted|commented|gave|presented|confirmed|explained|undertook|discussed|to\s)"
 )
 ROLE = re.compile(
@@ -133,15 +134,22 @@ ORGANISATION = re.compile(
     r"Club|Church|School|Bank|Police|Partners)\b")
 
 
+PERSON_ACT = re.compile(r"\b(?:second\w*|propos\w*|mov(?:ed|es|er)|chair(?:s|ed)?|introduc\w*|elected|co-opted|"
+                        r"appointed)\b", re.I)
+
+
 def answer_type_present(question: str, quotes: list[str]) -> bool:
     """A 'how many' question needs a number in the quotes; a 'who' question a person, a role
-    or an organisation ('Dorset County Council', 'C.G.M. Ltd.')."""
+    or an organisation ('Dorset County Council', 'C.G.M. Ltd.'), and 'who moved, seconded,
+    chaired ...' a person by name."""
     text = " ".join(quotes)
     if COUNT_QUESTION.search(question) and not NUMBER_IN_TEXT.search(text):
         return False
-    if NAME_QUESTION.search(question) and not (PERSON.search(text) or ROLE.search(text) or ORGANISATION.search(text)):
-        return False
-    return True
+    if not NAME_QUESTION.search(question):
+        return True
+    if PERSON_ACT.search(question):  # who moved, seconded, chaired: a person, named
+        return bool(PERSON.search(text))
+    return bool(PERSON.search(text) or ROLE.search(text) or ORGANISATION.search(text))
 
 
 class AnswerService:
