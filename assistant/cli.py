@@ -23,6 +23,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help="files or folders (PDF, HTML, .txt, .md)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    p = sub.add_parser("sync", help="fetch minutes from where a council publishes them, then ingest them")
+    sources = p.add_subparsers(dest="source", required=True)
+    m = sources.add_parser(
+        "moderngov", help="a ModernGov site (most English and Welsh councils)",
+        description="Fetch published minutes from a council's ModernGov web service into the index. "
+                    "Incremental (meetings already synced and settled are not fetched again), polite "
+                    "(MINUTES_MODERNGOV_DELAY seconds between requests) and resumable: run it again to continue.",
+    )
+    m.add_argument("url", help="the council's ModernGov site, e.g. https://democracy.example.gov.uk")
+    m.add_argument("--committee", action="append", default=[], metavar="NAME",
+                   help="only this committee, by its name on the site (repeatable; default: all)")
+    m.add_argument("--since", metavar="YYYY-MM-DD", help="meetings on or after this date (default: a year before --until)")
+    m.add_argument("--until", metavar="YYYY-MM-DD", help="meetings on or before this date (default: today)")
+    m.add_argument("--council", help="the council's name as cited (default: the site's host name)")
+    m.add_argument("--refresh", action="store_true", help="fetch every meeting again, settled or not")
+    m.add_argument("--index", default=argparse.SUPPRESS, help="index folder (same as the global --index)")
+    m.add_argument("--no-progress", action="store_true", help="no progress lines")
+
     p = sub.add_parser("search", help="hybrid search over the index")
     p.add_argument("query")
     _filter_args(p)
@@ -141,6 +159,23 @@ def cmd_ingest(args, settings) -> int:
     index = _open_index(settings)
     report = ingest(index, args.paths, progress=not args.no_progress and sys.stderr.isatty(),
                     hooks=decision_hooks(index))
+    print(report.summary())
+    return 130 if report.interrupted else 0
+
+
+def cmd_sync(args, settings) -> int:
+    from .decisions import decision_hooks
+    from .ingest.moderngov import sync_moderngov
+
+    dates = _filters(args)
+    quiet = args.no_progress
+    index = _open_index(settings)
+    report = sync_moderngov(
+        index, args.url, committees=args.committee, since=dates.since, until=dates.until,
+        council=args.council or "", refresh=args.refresh, hooks=decision_hooks(index),
+        log=(lambda line: None) if quiet else (lambda line: print(line, file=sys.stderr, flush=True)),
+        ingest_progress=not quiet and sys.stderr.isatty(),
+    )
     print(report.summary())
     return 130 if report.interrupted else 0
 
@@ -271,6 +306,7 @@ def cmd_history(args, settings) -> int:
 
 COMMANDS = {
     "ingest": cmd_ingest,
+    "sync": cmd_sync,
     "search": cmd_search,
     "stats": cmd_stats,
     "ask": cmd_ask,
