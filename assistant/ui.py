@@ -71,6 +71,7 @@ CSS = """
 .source-meta { font-size: 0.85em; margin: 0 0 0.4em 0; }
 .source-meta dt { display: inline; font-weight: 600; }
 .source-meta dd { display: inline; margin: 0 0.8em 0 0.2em; }
+.ocr-note { font-size: 0.85em; margin: 0 0 0.4em 0; padding: 0.1em 0.4em; border-left: 3px solid #c98a00; }
 .passage, .source-view { white-space: pre-wrap; font-size: 0.9rem; line-height: 1.45; max-height: 22em; overflow-y: auto;
                          border-left: 3px solid var(--border-color-accent); padding-left: 0.6em; margin: 0.3em 0; }
 .passage mark, .source-view mark { background: #ffe58a; color: #111; padding: 0 1px; }
@@ -197,6 +198,7 @@ class SourceFile:
     kind: str  # pdf | html | text
     url: str = ""  # from the manifest
     sha256: str = ""
+    ocr_pages: tuple[int, ...] = ()  # pages read with OCR from a scan
 
 
 def safe_url(url: str | None) -> str:
@@ -273,6 +275,17 @@ def source_actions(file: SourceFile | None, page: int, quote: str, page_text: Ca
     return '<div class="source-actions">' + "".join(parts) + "</div>"
 
 
+def ocr_note(chunk: Chunk, file: SourceFile | None) -> str:
+    """Says so when the passage's page was read with OCR from a scan (its words may be misread)."""
+    if file is None or not file.ocr_pages:
+        return ""
+    pages = set(range(chunk.page_start, (chunk.page_end or chunk.page_start) + 1))
+    if not pages & set(file.ocr_pages):
+        return ""
+    return ('<div class="ocr-note">OCR text: read from a scanned page, so a word may be misread; '
+            'check it against the page.</div>')
+
+
 def citation_card(n: int | None, chunk: Chunk, quote: str, file: SourceFile | None, page_text, served,
                   label: str = "") -> str:
     head = f"[{n}] " if n is not None else ""
@@ -281,7 +294,7 @@ def citation_card(n: int | None, chunk: Chunk, quote: str, file: SourceFile | No
     passage = highlight(chunk.text, quote) if quote else esc(_shorten(chunk.text, 600))
     anchor = f' id="source-{n}"' if n is not None else ""
     return (f'<div class="source-card"{anchor}><h4>{esc(head)}{esc(title)}</h4>{meta_list(chunk)}'
-            f'<div class="passage">{passage}</div>'
+            f'{ocr_note(chunk, file)}<div class="passage">{passage}</div>'
             f'{source_actions(file, chunk.page_start, quote, page_text, served)}</div>')
 
 
@@ -471,7 +484,8 @@ class ChatApp:
                 if rec.status != "indexed":
                     continue
                 kind = SUPPORTED_SUFFIXES.get(Path(rec.path).suffix.lower(), "text")
-                item = SourceFile(rec.path, rec.source, kind, rec.metadata.get("url") or "", rec.sha256)
+                item = SourceFile(rec.path, rec.source, kind, rec.metadata.get("url") or "", rec.sha256,
+                                  tuple(rec.metadata.get("ocr_pages") or ()))
                 table[rec.source] = item
                 table.setdefault(rec.path, item)
             self._files_cache = (generation, table)

@@ -1,0 +1,95 @@
+"""OCR for scanned minutes: the pages of a PDF that have no text layer but hold an image are
+rendered by poppler's `pdftoppm` and read by Tesseract (through pytesseract).
+
+Both are Debian packages (`tesseract-ocr`, `poppler-utils`) that `scripts/setup.sh` installs.
+Without them a scanned PDF is skipped with a reason that says how to enable OCR. Nothing
+here runs at import; the engine is looked for on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ..errors import SkipFile
+
+DPI = 300  # Tesseract reads body text best at about 300 dpi
+LANGUAGE = "eng"
+PAGE_TIMEOUT = 180  # seconds for one page, render and read
+HOW_TO_ENABLE = ("install Debian's tesseract-ocr and poppler-utils (scripts/setup.sh does) "
+                 "to read it with OCR")
+
+
+def missing_engine() -> str:
+    """'' when OCR can run here, else what is missing."""
+    missing = [name for name in ("tesseract", "pdftoppm") if shutil.which(name) is None]
+    if not missing:
+        try:
+            import pytesseract  # noqa: F401
+        except ImportError:
+            missing.append("the pytesseract package")
+    return ", ".join(missing)
+
+
+def pages_with_images(reader, numbers: list[int]) -> list[int]:
+    """Of the given 1-based pages, those that draw an image (a scan), not blank separator pages."""
+    out = []
+    for number in numbers:
+        try:
+            resources = reader.pages[number - 1].get("/Resources") or {}
+            xobjects = resources.get_object().get("/XObject") or {}
+            xobjects = xobjects.get_object()
+            if any(xobjects[name].get_object().get("/Subtype") in ("/Image", "/Form") for name in xobjects):
+                out.append(number)
+        except Exception:  # an odd page: try OCR on it rather than lose it
+            out.append(number)
+    return out
+
+
+def ocr_pdf_pages(path: Path, numbers: list[int], dpi: int = DPI, language: str = LANGUAGE) -> dict[int, str]:
+    """The text Tesseract reads on each of the given 1-based pages."""
+    import pytesseract
+
+    out: dict[int, str] = {}
+    with tempfile.TemporaryDirectory(prefix="minutes-ocr-") as tmp:
+        for number in numbers:
+            stem = os.path.join(tmp, f"p{number}")
+            try:
+                subprocess.run(
+                    ["pdftoppm", "-r", str(dpi), "-gray", "-f", str(number), "-l", str(number), "-singlefile",
+                     "-png", str(path), stem],
+                    check=True, capture_output=True, timeout=PAGE_TIMEOUT,
+                )
+                out[number] = pytesseract.image_to_string(stem + ".png", lang=language, timeout=PAGE_TIMEOUT)
+            except (subprocess.SubprocessError, RuntimeError, OSError) as exc:
+                # pytesseract raises RuntimeError on its timeout, TesseractError (a RuntimeError) on failure
+                detail = getattr(exc, "stderr", b"") or b""
+                raise SkipFile(f"OCR failed on page {number}: "
+                               f"{detail.decode(errors='replace').strip()[:200] or exc}") from exc
+    return out
+
+
+def fill_from_ocr(path: Path, reader, texts: list[str]) -> tuple[list[str], list[int]]:
+    """Pages with no text layer that hold an image are read with OCR, when it is installed.
+    Returns the texts and the 1-based numbers of the pages read with OCR. A PDF with no text
+    at all is skipped with the reason: how to enable OCR, or that OCR found no words."""
+    blank = [n for n, text in enumerate(texts, 1) if not text.strip()]
+    image_only = len(blank) == len(texts)
+    # A PDF with no text at all is read whole (its words may be images or drawn outlines); in
+    # one with text, only the blank pages that hold an image, not the empty separator pages.
+    scanned = blank if image_only else pages_with_images(reader, blank)
+    missing = missing_engine() if scanned else ""
+    if not scanned or missing:
+        if image_only:
+            raise SkipFile(f"image-only PDF: none of its {len(texts)} pages has a text layer; "
+                           f"{HOW_TO_ENABLE} (missing: {missing})")
+        return texts, []
+    read = ocr_pdf_pages(path, scanned)
+    texts = [read.get(n, text) for n, text in enumerate(texts, 1)]
+    found = [n for n in scanned if read.get(n, "").strip()]
+    if image_only and not found:
+        raise SkipFile(f"image-only PDF: none of its {len(texts)} pages has a text layer, and OCR found no words")
+    return texts, found
