@@ -564,7 +564,7 @@ def _sync_meeting(client, ref, committee, folder, state, report, council, docume
     }
     save_state(folder, state)
     (report.changed if was_there else report.added).append(label)
-    log(f"{'changed' if was_there else 'added'} {label}: {len(files)} files")
+    log(f"{'changed' if was_there else 'added'} {label}: {len(files)} file{'' if len(files) == 1 else 's'}")
 
 
 def _files_present(folder: Path, known: dict) -> bool:
