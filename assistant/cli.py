@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--index", default=argparse.SUPPRESS, help="index folder (same as the global --index)")
     m.add_argument("--no-progress", action="store_true", help="no progress lines")
 
+    p = sub.add_parser("watch", help="keep folders indexed: ingest again whenever files appear, change or go away")
+    p.add_argument("folders", nargs="+", help="folders of minutes (PDF, HTML, .txt, .md), e.g. a shared drive")
+    p.add_argument("--poll", type=float, default=0.0, metavar="SECONDS",
+                   help="look for changes every SECONDS instead of waiting for change events "
+                        "(needed for network drives, SMB or NFS, which send none)")
+
     p = sub.add_parser("search", help="hybrid search over the index")
     p.add_argument("query")
     _filter_args(p)
@@ -60,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="start the chat in a browser (Gradio)")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 7860)")
+    p.add_argument("--watch", action="append", default=[], metavar="FOLDER",
+                   help="keep this folder indexed while the chat runs (repeatable)")
 
     p = sub.add_parser("eval", help="run an evaluation set and write a report")
     p.add_argument("file", nargs="?", help="question set (JSONL)")
@@ -180,6 +188,16 @@ def cmd_sync(args, settings) -> int:
     return 130 if report.interrupted else 0
 
 
+def cmd_watch(args, settings) -> int:
+    from .decisions import decision_hooks
+    from .ingest.watch import watch_folders
+
+    index = _open_index(settings)
+    watch_folders(index, args.folders, hooks=decision_hooks(index), poll_seconds=args.poll,
+                  log=lambda line: print(line, flush=True))
+    return 0
+
+
 def hit_json(hit) -> dict:
     c = hit.chunk
     return {
@@ -282,7 +300,7 @@ def _ask_batch(service, args) -> int:
 def cmd_chat(args, settings) -> int:
     from .ui import serve
 
-    serve(settings)
+    serve(settings, watch=args.watch)
     return 0
 
 
@@ -307,6 +325,7 @@ def cmd_history(args, settings) -> int:
 COMMANDS = {
     "ingest": cmd_ingest,
     "sync": cmd_sync,
+    "watch": cmd_watch,
     "search": cmd_search,
     "stats": cmd_stats,
     "ask": cmd_ask,

@@ -53,6 +53,7 @@ OTHER_UPLOADS = "other"
 FILE_ROUTE = "gradio_api/file="  # relative, so the links also work under a root path
 PLACEHOLDER = "…"
 SOURCE_LIMIT = 40_000  # characters of a page shown in the source view
+STATUS_REFRESH_S = 30  # with watched folders, the status line is read again this often
 
 # System fonts only: the page must render with no network.
 SANS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
@@ -337,8 +338,18 @@ def status_line(stats: dict, mode: str) -> str:
     last = stats.get("last_ingest") or 0
     when = time.strftime("%d %b %Y %H:%M", time.localtime(last)) if last else "never"
     skipped = f" ({stats['files_skipped']} skipped)" if stats.get("files_skipped") else ""
+    sync = stats.get("last_sync") or {}
+    synced = ""
+    if sync.get("at"):  # a watched folder or a ModernGov site: when, what, and what it did
+        synced = (f" · last sync {time.strftime('%d %b %Y %H:%M', time.localtime(sync['at']))} "
+                  f"({_md_plain(sync.get('what', ''))}: {_md_plain(sync.get('summary', ''))})")
     return (f"**Index:** {int(stats.get('files_indexed', 0))} documents{skipped} · {int(stats.get('chunks', 0))} chunks · "
-            f"last ingest {when} · **Answer mode:** {_mode_name(mode)}")
+            f"last ingest {when}{synced} · **Answer mode:** {_mode_name(mode)}")
+
+
+def _md_plain(text: str) -> str:
+    """A folder path or host shown in the Markdown status line as plain text."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~])", r"\\\1", str(text))[:160]
 
 
 def _mode_name(mode: str) -> str:
@@ -549,10 +560,37 @@ class ChatApp:
         except MinutesError as exc:
             return f"⚠ {exc}"
 
+    # -- watched folders
+    def start_watching(self, folders: list[str]) -> threading.Event:
+        """Keep `folders` indexed from a background thread; uploads and syncs take turns."""
+        from .decisions import decision_hooks
+        from .ingest.watch import watch_folders
+
+        for folder in folders:
+            if not Path(folder).is_dir():
+                raise MinutesError(f"no such folder to watch: {folder}")
+        stop = threading.Event()
+
+        def synced(_report) -> None:
+            self.served = served_folders(self.settings, self.index)  # new PDFs open at their page
+
+        def run() -> None:
+            try:
+                watch_folders(self.index, folders, hooks=decision_hooks(self.index), stop=stop,
+                              lock=self._ingest_lock, log=lambda line: print(line, flush=True), on_sync=synced)
+            except Exception:
+                log.exception("watching %s stopped", ", ".join(folders))
+
+        threading.Thread(target=run, name="minutes-watch", daemon=True).start()
+        return stop
+
     # -- status
     def status(self) -> str:
         try:
-            return status_line(self.index.catalog.stats(), self.service.mode)
+            from .ingest.watch import last_sync
+
+            stats = dict(self.index.catalog.stats(), last_sync=last_sync(self.index.catalog))
+            return status_line(stats, self.service.mode)
         except Exception as exc:
             log.exception("status failed")
             return friendly_error(exc, "reading the index")
@@ -694,13 +732,16 @@ def _page_text(path: str, sha256: str, page: int) -> str:
 
 # ---- gradio ------------------------------------------------------------------------------
 
-def build_app(service, settings: Settings):
-    """The page: filters; Chat (with the sources panel), Decisions and Add documents tabs."""
+def build_app(service, settings: Settings, watch: Iterable[str] = ()):
+    """The page: filters; Chat (with the sources panel), Decisions and Add documents tabs.
+    Folders in `watch` are kept indexed by a background thread while the app runs."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     import gradio as gr
 
     app = ChatApp(service, settings)
+    if watch:
+        app.start_watching(list(watch))
 
     def unskip(values):
         return tuple(gr.skip() if isinstance(v, _Skip) else v for v in values)
@@ -813,6 +854,9 @@ def build_app(service, settings: Settings):
                       api_visibility="private",
                       concurrency_limit=1)
         demo.load(refresh, None, [status, council, committee], api_visibility="private", show_progress="hidden")
+        if watch:  # the status line follows the watched folders' syncs
+            gr.Timer(STATUS_REFRESH_S).tick(app.status, None, [status], api_visibility="private",
+                                            show_progress="hidden")
 
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=max(16, settings.concurrency * 16))
     return demo
@@ -850,7 +894,7 @@ def launch_options(settings: Settings, index, **overrides) -> dict:
     return options
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, watch: Iterable[str] = ()) -> None:
     """`minutes chat`: open (and if need be build) the index, warm the models, launch."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
@@ -873,7 +917,7 @@ def serve(settings: Settings) -> None:
     service = AnswerService(settings, index)
     print("Loading the models…", flush=True)
     service.warm()
-    app = build_app(service, settings)
+    app = build_app(service, settings, watch)
     if settings.auth_user and settings.auth_password:
         print("Sign-in is required (MINUTES_AUTH_USER / MINUTES_AUTH_PASSWORD).", flush=True)
     try:

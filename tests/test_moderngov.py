@@ -24,6 +24,7 @@ from assistant.embedding import HashingEmbedder
 from assistant.errors import MinutesError
 from assistant.index import MinutesIndex
 from assistant.ingest import moderngov as mg
+from assistant.ingest.watch import last_sync
 from assistant.ingest.moderngov import (
     FetchError, ModernGovClient, clean_body, clean_title, parse_meeting, parse_xml, select_committees,
     service_root, sync_moderngov, to_uk, uk_date,
@@ -257,6 +258,8 @@ def test_sync_ingests_with_the_services_metadata_then_a_second_run_fetches_nothi
     manifest = json.loads(next(folder.glob("Cabinet/2024-01-18_4010/manifest.json")).read_text())
     assert manifest["files"]["item-57-30104.html"]["restricted"] is True
     assert manifest["files"]["item-57-30104.html"]["decision"] is True
+
+    assert last_sync(index.catalog)["what"] == "ModernGov " + server.base.split("/")[2]
 
     # Again: no meeting or document is fetched but the one still waiting for its minutes.
     before = len(server.log)

@@ -40,6 +40,7 @@ from .. import __version__
 from ..dates import find_date
 from ..errors import MinutesError
 from .manifest import MANIFEST_NAME
+from .watch import record_sync
 
 USER_AGENT = f"council-minutes-assistant/{__version__} (minutes sync moderngov; one request at a time)"
 SERVICE = "mgWebService.asmx"
@@ -503,6 +504,8 @@ def sync_moderngov(
         return report
     report.ingest = ingest(index, [str(folder)], progress=ingest_progress, hooks=hooks, workers=ingest_workers)
     report.interrupted = report.ingest.interrupted
+    record_sync(index.catalog, f"ModernGov {client.host}",
+                f"{len(report.added)} meetings added, {len(report.changed)} changed")
     return report
 
 
