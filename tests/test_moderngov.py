@@ -324,6 +324,18 @@ def test_recent_meetings_are_checked_again_and_changes_reported(tmp_path, server
     assert not any("item-57-" in rec.path for rec in index.catalog.files())
 
 
+def test_a_meeting_moved_to_another_date_leaves_its_old_folder(tmp_path, server):
+    index = open_index(tmp_path)
+    today = date(2024, 8, 1)
+    run_sync(index, server, today=today)
+    text = (FIXTURES / "GetMeeting-4014.xml").read_text()
+    server.overrides["GetMeeting:4014"] = text.replace("18/07/2024", "19/07/2024").encode()
+    moved = run_sync(index, server, today=today)
+    assert moved.changed == ["Cabinet 2024-07-18 (meeting 4014)"] and moved.files_removed == 1
+    assert [c.date for c in chunks_of(index, "item-12-")] == ["2024-07-19"]
+    assert not list(Path(moved.folder).glob("Cabinet/2024-07-18_4014"))
+
+
 def test_refresh_fetches_settled_meetings_again(tmp_path, server):
     index = open_index(tmp_path)
     run_sync(index, server)

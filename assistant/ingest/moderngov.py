@@ -549,6 +549,8 @@ def _sync_meeting(client, ref, committee, folder, state, report, council, docume
         report.skipped.append((label, "no minutes published yet"))
         return
     written, removed = _write_meeting(target, files, entries)
+    if known and known.get("folder") and folder / known["folder"] != target:  # the meeting moved to another date
+        removed += _remove_meeting_folder(folder / known["folder"], known.get("files", []))
     report.files_written += written
     report.files_removed += removed
     for what, why in problems:
@@ -568,6 +570,21 @@ def _sync_meeting(client, ref, committee, folder, state, report, council, docume
     save_state(folder, state)
     (report.changed if was_there else report.added).append(label)
     log(f"{'changed' if was_there else 'added'} {label}: {len(files)} file{'' if len(files) == 1 else 's'}")
+
+
+def _remove_meeting_folder(where: Path, names: list[str]) -> int:
+    """Remove the files an earlier run wrote for a meeting, its manifest, and the folder if empty."""
+    removed = 0
+    for name in names:
+        if (where / name).is_file():
+            (where / name).unlink()
+            removed += 1
+    (where / MANIFEST_NAME).unlink(missing_ok=True)
+    try:
+        where.rmdir()
+    except OSError:
+        pass
+    return removed
 
 
 def _files_present(folder: Path, known: dict) -> bool:
