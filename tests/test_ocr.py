@@ -80,6 +80,22 @@ def test_without_the_engine_the_reason_says_how_to_enable_it(scan, monkeypatch):
 
 
 @needs_engine
+def test_a_scan_skipped_without_the_engine_is_read_once_it_is_installed(tmp_path, scan, monkeypatch):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    shutil.copy(scan[0], folder / scan[0].name)
+    index = MinutesIndex.open(Settings(index_dir=tmp_path / "index"), embedder=HashingEmbedder())
+    with monkeypatch.context() as m:
+        m.setattr(ocr.shutil, "which", lambda name: None)
+        skipped = ingest(index, [str(folder)], workers=0)
+        assert skipped.files_skipped == 1 and "tesseract-ocr" in skipped.skipped[0][1]
+        again = ingest(index, [str(folder)], workers=0)  # still no engine: still skipped, not read again
+        assert (again.files_unchanged, again.files_indexed) == (1, 0)
+    installed = ingest(index, [str(folder)], workers=0)
+    assert installed.files_indexed == 1 and installed.files_skipped == 0
+
+
+@needs_engine
 def test_only_the_scanned_page_of_a_mixed_pdf_is_read_with_ocr(tmp_path):
     typed = FPDF()
     typed.add_page()

@@ -34,6 +34,11 @@ def missing_engine() -> str:
     return ", ".join(missing)
 
 
+def ocr_now_possible(skip_reason: str) -> bool:
+    """A scan skipped because the engine was missing, when the engine is there now: read it again."""
+    return skip_reason.startswith("image-only PDF") and HOW_TO_ENABLE in skip_reason and not missing_engine()
+
+
 def pages_with_images(reader, numbers: list[int]) -> list[int]:
     """Of the given 1-based pages, those that draw an image (a scan), not blank separator pages."""
     out = []
