@@ -23,6 +23,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help="files or folders (PDF, HTML, .txt, .md)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    p = sub.add_parser("sync", help="fetch minutes from where a council publishes them, then ingest them")
+    sources = p.add_subparsers(dest="source", required=True)
+    m = sources.add_parser(
+        "moderngov", help="a ModernGov site (most English and Welsh councils)",
+        description="Fetch published minutes from a council's ModernGov web service into the index. "
+                    "Incremental (meetings already synced and settled are not fetched again), polite "
+                    "(MINUTES_MODERNGOV_DELAY seconds between requests) and resumable: run it again to continue.",
+    )
+    m.add_argument("url", help="the council's ModernGov site, e.g. https://democracy.example.gov.uk")
+    m.add_argument("--committee", action="append", default=[], metavar="NAME",
+                   help="only this committee, by its name on the site (repeatable; default: all)")
+    m.add_argument("--since", metavar="YYYY-MM-DD", help="meetings on or after this date (default: a year before --until)")
+    m.add_argument("--until", metavar="YYYY-MM-DD", help="meetings on or before this date (default: today)")
+    m.add_argument("--council", help="the council's name as cited (default: the site's host name)")
+    m.add_argument("--refresh", action="store_true", help="fetch every meeting again, settled or not")
+    m.add_argument("--index", default=argparse.SUPPRESS, help="index folder (same as the global --index)")
+    m.add_argument("--no-progress", action="store_true", help="no progress lines")
+
+    p = sub.add_parser("watch", help="keep folders indexed: ingest again whenever files appear, change or go away")
+    p.add_argument("folders", nargs="+", help="folders of minutes (PDF, HTML, .txt, .md), e.g. a shared drive")
+    p.add_argument("--poll", type=float, default=0.0, metavar="SECONDS",
+                   help="look for changes every SECONDS instead of waiting for change events "
+                        "(needed for network drives, SMB or NFS, which send none)")
+
     p = sub.add_parser("search", help="hybrid search over the index")
     p.add_argument("query")
     _filter_args(p)
@@ -42,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="start the chat in a browser (Gradio)")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 7860)")
+    p.add_argument("--watch", action="append", default=[], metavar="FOLDER",
+                   help="keep this folder indexed while the chat runs (repeatable)")
 
     p = sub.add_parser("eval", help="run an evaluation set and write a report")
     p.add_argument("file", nargs="*", help="question sets (JSONL), run one after another over the same index")
@@ -144,6 +170,33 @@ def cmd_ingest(args, settings) -> int:
                     hooks=decision_hooks(index))
     print(report.summary())
     return 130 if report.interrupted else 0
+
+
+def cmd_sync(args, settings) -> int:
+    from .decisions import decision_hooks
+    from .ingest.moderngov import sync_moderngov
+
+    dates = _filters(args)
+    quiet = args.no_progress
+    index = _open_index(settings)
+    report = sync_moderngov(
+        index, args.url, committees=args.committee, since=dates.since, until=dates.until,
+        council=args.council or "", refresh=args.refresh, hooks=decision_hooks(index),
+        log=(lambda line: None) if quiet else (lambda line: print(line, file=sys.stderr, flush=True)),
+        ingest_progress=not quiet and sys.stderr.isatty(),
+    )
+    print(report.summary())
+    return 130 if report.interrupted else 0
+
+
+def cmd_watch(args, settings) -> int:
+    from .decisions import decision_hooks
+    from .ingest.watch import watch_folders
+
+    index = _open_index(settings)
+    watch_folders(index, args.folders, hooks=decision_hooks(index), poll_seconds=args.poll,
+                  log=lambda line: print(line, flush=True))
+    return 0
 
 
 def hit_json(hit) -> dict:
@@ -249,7 +302,7 @@ def _ask_batch(service, args) -> int:
 def cmd_chat(args, settings) -> int:
     from .ui import serve
 
-    serve(settings)
+    serve(settings, watch=args.watch)
     return 0
 
 
@@ -273,6 +326,8 @@ def cmd_history(args, settings) -> int:
 
 COMMANDS = {
     "ingest": cmd_ingest,
+    "sync": cmd_sync,
+    "watch": cmd_watch,
     "search": cmd_search,
     "stats": cmd_stats,
     "ask": cmd_ask,

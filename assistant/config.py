@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     max_upload_mb: int = 25
     concurrency: int = 2
 
+    # ModernGov sync (`minutes sync moderngov URL`): polite by default, one request at a time
+    moderngov_delay: float = Field(1.0, description="seconds between two requests to a council's service")
+    moderngov_timeout: float = Field(30.0, description="seconds to wait for an answer before trying again")
+    moderngov_retries: int = Field(3, description="tries again after a timeout, a lost connection, a 5xx or a 429")
+    moderngov_backoff: float = Field(2.0, description="seconds before the first retry; doubles with each one")
+    moderngov_settle_days: int = Field(
+        60, description="a meeting fetched this many days after it was held is settled: not fetched again"
+    )
+    moderngov_documents: str = Field(
+        "minutes", description="linked documents to fetch: minutes (titles naming minutes), all, or none"
+    )
+    moderngov_max_document_mb: int = Field(50, description="a linked document larger than this is skipped")
+
     def collection_name(self) -> str:
         """Encodes model and chunking, so changing either builds a new collection."""
         model = "".join(c if c.isalnum() else "-" for c in self.embedding_model.lower())

@@ -53,6 +53,7 @@ OTHER_UPLOADS = "other"
 FILE_ROUTE = "gradio_api/file="  # relative, so the links also work under a root path
 PLACEHOLDER = "…"
 SOURCE_LIMIT = 40_000  # characters of a page shown in the source view
+STATUS_REFRESH_S = 30  # with watched folders, the status line is read again this often
 
 # System fonts only: the page must render with no network.
 SANS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
@@ -71,6 +72,7 @@ CSS = """
 .source-meta { font-size: 0.85em; margin: 0 0 0.4em 0; }
 .source-meta dt { display: inline; font-weight: 600; }
 .source-meta dd { display: inline; margin: 0 0.8em 0 0.2em; }
+.ocr-note { font-size: 0.85em; margin: 0 0 0.4em 0; padding: 0.1em 0.4em; border-left: 3px solid #c98a00; }
 .passage, .source-view { white-space: pre-wrap; font-size: 0.9rem; line-height: 1.45; max-height: 22em; overflow-y: auto;
                          border-left: 3px solid var(--border-color-accent); padding-left: 0.6em; margin: 0.3em 0; }
 .passage mark, .source-view mark { background: #ffe58a; color: #111; padding: 0 1px; }
@@ -197,6 +199,7 @@ class SourceFile:
     kind: str  # pdf | html | text
     url: str = ""  # from the manifest
     sha256: str = ""
+    ocr_pages: tuple[int, ...] = ()  # pages read with OCR from a scan
 
 
 def safe_url(url: str | None) -> str:
@@ -278,6 +281,17 @@ def source_actions(file: SourceFile | None, page: int, quote: str, page_text: Ca
     return '<div class="source-actions">' + "".join(parts) + "</div>"
 
 
+def ocr_note(chunk: Chunk, file: SourceFile | None) -> str:
+    """Says so when the passage's page was read with OCR from a scan (its words may be misread)."""
+    if file is None or not file.ocr_pages:
+        return ""
+    pages = set(range(chunk.page_start, (chunk.page_end or chunk.page_start) + 1))
+    if not pages & set(file.ocr_pages):
+        return ""
+    return ('<div class="ocr-note">OCR text: read from a scanned page, so a word may be misread; '
+            'check it against the page.</div>')
+
+
 def citation_card(n: int | None, chunk: Chunk, quote: str, file: SourceFile | None, page_text, served,
                   label: str = "") -> str:
     head = f"[{n}] " if n is not None else ""
@@ -286,7 +300,7 @@ def citation_card(n: int | None, chunk: Chunk, quote: str, file: SourceFile | No
     passage = highlight(chunk.text, quote) if quote else esc(_shorten(chunk.text, 600))
     anchor = f' id="source-{n}"' if n is not None else ""
     return (f'<div class="source-card"{anchor}><h4>{esc(head)}{esc(title)}</h4>{meta_list(chunk)}'
-            f'<div class="passage">{passage}</div>'
+            f'{ocr_note(chunk, file)}<div class="passage">{passage}</div>'
             f'{source_actions(file, chunk.page_start, quote, page_text, served)}</div>')
 
 
@@ -329,8 +343,18 @@ def status_line(stats: dict, mode: str) -> str:
     last = stats.get("last_ingest") or 0
     when = time.strftime("%d %b %Y %H:%M", time.localtime(last)) if last else "never"
     skipped = f" ({stats['files_skipped']} skipped)" if stats.get("files_skipped") else ""
+    sync = stats.get("last_sync") or {}
+    synced = ""
+    if sync.get("at"):  # a watched folder or a ModernGov site: when, what, and what it did
+        synced = (f" · last sync {time.strftime('%d %b %Y %H:%M', time.localtime(sync['at']))} "
+                  f"({_md_plain(sync.get('what', ''))}: {_md_plain(sync.get('summary', ''))})")
     return (f"**Index:** {int(stats.get('files_indexed', 0))} documents{skipped} · {int(stats.get('chunks', 0))} chunks · "
-            f"last ingest {when} · **Answer mode:** {_mode_name(mode)}")
+            f"last ingest {when}{synced} · **Answer mode:** {_mode_name(mode)}")
+
+
+def _md_plain(text: str) -> str:
+    """A folder path or host shown in the Markdown status line as plain text."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~])", r"\\\1", str(text))[:160]
 
 
 def _mode_name(mode: str) -> str:
@@ -476,7 +500,8 @@ class ChatApp:
                 if rec.status != "indexed":
                     continue
                 kind = SUPPORTED_SUFFIXES.get(Path(rec.path).suffix.lower(), "text")
-                item = SourceFile(rec.path, rec.source, kind, rec.metadata.get("url") or "", rec.sha256)
+                item = SourceFile(rec.path, rec.source, kind, rec.metadata.get("url") or "", rec.sha256,
+                                  tuple(rec.metadata.get("ocr_pages") or ()))
                 table[rec.source] = item
                 table.setdefault(rec.path, item)
             self._files_cache = (generation, table)
@@ -540,10 +565,37 @@ class ChatApp:
         except MinutesError as exc:
             return f"⚠ {exc}"
 
+    # -- watched folders
+    def start_watching(self, folders: list[str]) -> threading.Event:
+        """Keep `folders` indexed from a background thread; uploads and syncs take turns."""
+        from .decisions import decision_hooks
+        from .ingest.watch import watch_folders
+
+        for folder in folders:
+            if not Path(folder).is_dir():
+                raise MinutesError(f"no such folder to watch: {folder}")
+        stop = threading.Event()
+
+        def synced(_report) -> None:
+            self.served = served_folders(self.settings, self.index)  # new PDFs open at their page
+
+        def run() -> None:
+            try:
+                watch_folders(self.index, folders, hooks=decision_hooks(self.index), stop=stop,
+                              lock=self._ingest_lock, log=lambda line: print(line, flush=True), on_sync=synced)
+            except Exception:
+                log.exception("watching %s stopped", ", ".join(folders))
+
+        threading.Thread(target=run, name="minutes-watch", daemon=True).start()
+        return stop
+
     # -- status
     def status(self) -> str:
         try:
-            return status_line(self.index.catalog.stats(), self.service.mode)
+            from .ingest.watch import last_sync
+
+            stats = dict(self.index.catalog.stats(), last_sync=last_sync(self.index.catalog))
+            return status_line(stats, self.service.mode)
         except Exception as exc:
             log.exception("status failed")
             return friendly_error(exc, "reading the index")
@@ -685,13 +737,16 @@ def _page_text(path: str, sha256: str, page: int) -> str:
 
 # ---- gradio ------------------------------------------------------------------------------
 
-def build_app(service, settings: Settings):
-    """The page: filters; Chat (with the sources panel), Decisions and Add documents tabs."""
+def build_app(service, settings: Settings, watch: Iterable[str] = ()):
+    """The page: filters; Chat (with the sources panel), Decisions and Add documents tabs.
+    Folders in `watch` are kept indexed by a background thread while the app runs."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     import gradio as gr
 
     app = ChatApp(service, settings)
+    if watch:
+        app.start_watching(list(watch))
 
     def unskip(values):
         return tuple(gr.skip() if isinstance(v, _Skip) else v for v in values)
@@ -804,6 +859,9 @@ def build_app(service, settings: Settings):
                       api_visibility="private",
                       concurrency_limit=1)
         demo.load(refresh, None, [status, council, committee], api_visibility="private", show_progress="hidden")
+        if watch:  # the status line follows the watched folders' syncs
+            gr.Timer(STATUS_REFRESH_S).tick(app.status, None, [status], api_visibility="private",
+                                            show_progress="hidden")
 
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=max(16, settings.concurrency * 16))
     return demo
@@ -841,7 +899,7 @@ def launch_options(settings: Settings, index, **overrides) -> dict:
     return options
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, watch: Iterable[str] = ()) -> None:
     """`minutes chat`: open (and if need be build) the index, warm the models, launch."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
@@ -864,7 +922,7 @@ def serve(settings: Settings) -> None:
     service = AnswerService(settings, index)
     print("Loading the models…", flush=True)
     service.warm()
-    app = build_app(service, settings)
+    app = build_app(service, settings, watch)
     if settings.auth_user and settings.auth_password:
         print("Sign-in is required (MINUTES_AUTH_USER / MINUTES_AUTH_PASSWORD).", flush=True)
     try:

@@ -1,8 +1,9 @@
 """The optional manifest of a folder of minutes: what is known about each file.
 
 `manifest.json` beside the files: {"files": {"NAME": {"council": ..., "committee": ...,
-"date": "YYYY-MM-DD", "item": ..., "title": ..., "url": ..., "licence": ..., "attribution": ...}}}.
-Fields that are not known are left out or null; they never override with a guess.
+"date": "YYYY-MM-DD", "item": ..., "title": ..., "url": ..., "licence": ..., "attribution": ...,
+"restricted": true}}}. Fields that are not known are left out or null; they never override with a
+guess. `restricted` marks exempt (Part II) items, as ModernGov's `isrestricted` does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from ..errors import MinutesError
 
 MANIFEST_NAME = "manifest.json"
-KNOWN_FIELDS = ("council", "committee", "date", "item", "title", "url", "licence", "attribution")
+KNOWN_FIELDS = ("council", "committee", "date", "item", "title", "url", "licence", "attribution", "restricted")
 
 
 @lru_cache(maxsize=64)

@@ -23,6 +23,7 @@ from ..catalog import FileRecord
 from ..errors import MinutesError, SkipFile
 from ..index import MinutesIndex
 from ..types import Chunk, Segment
+from .ocr import ocr_now_possible
 from .readers import SUPPORTED_SUFFIXES, read_document
 from .structure import parse
 
@@ -164,7 +165,8 @@ def ingest(
         stat = path.stat()
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         known = catalog.file(str(path))
-        if known and known.sha256 == sha and known.metadata.get("chunker", "structure") == settings.chunker:
+        if (known and known.sha256 == sha and known.metadata.get("chunker", "structure") == settings.chunker
+                and not (known.status == "skipped" and ocr_now_possible(known.reason))):
             report.files_unchanged += 1
             if known.status == "skipped":
                 report.files_skipped += 1

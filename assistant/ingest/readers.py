@@ -1,6 +1,7 @@
 """Readers: PDF (pypdf, page by page, running headers and footers removed), HTML, text.
 
-Each returns one Document per file or raises SkipFile with the reason.
+Each returns one Document per file or raises SkipFile with the reason. Scanned PDF pages are
+read with OCR when Tesseract is installed (ocr.py); their numbers go in metadata["ocr_pages"].
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ..errors import SkipFile
 from ..types import Document, Page
 from .manifest import manifest_entry
 from .meeting_meta import split_front_matter
+from .ocr import fill_from_ocr
 
 SUPPORTED_SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html", ".txt": "text", ".md": "text"}
 HEADER_ZONE = 4  # lines at the top of a page that may be a running header
@@ -33,8 +35,9 @@ def read_document(path: Path, source: str | None = None) -> Document:
         raise SkipFile("empty file")
     sha = hashlib.sha256(data).hexdigest()
     title = published = ""
+    ocr_pages: list[int] = []
     if kind == "pdf":
-        pages = _read_pdf(path)
+        pages, ocr_pages = _read_pdf(path)
     elif kind == "html":
         html = data.decode("utf-8", errors="replace")
         pages = (Page(1, _html_text(html)),)
@@ -50,13 +53,14 @@ def read_document(path: Path, source: str | None = None) -> Document:
         kind=kind,
         pages=pages,
         sha256=sha,
-        metadata=manifest_entry(path),
+        metadata=dict(manifest_entry(path), ocr_pages=ocr_pages) if ocr_pages else manifest_entry(path),
         title=title,
         published=published,
     )
 
 
-def _read_pdf(path: Path) -> tuple[Page, ...]:
+def _read_pdf(path: Path) -> tuple[tuple[Page, ...], list[int]]:
+    """The pages, and the numbers of those read with OCR (scanned pages, see ocr.py)."""
     import logging
 
     from pypdf import PdfReader
@@ -81,9 +85,8 @@ def _read_pdf(path: Path) -> tuple[Page, ...]:
         raise SkipFile(f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
     if not texts:
         raise SkipFile("PDF has no pages")
-    if not any(text.strip() for text in texts):
-        raise SkipFile(f"image-only PDF: none of its {len(texts)} pages has a text layer (no OCR)")
-    return strip_running_lines([_clean(text) for text in texts])
+    texts, ocr_pages = fill_from_ocr(path, reader, texts)
+    return strip_running_lines([_clean(text) for text in texts]), ocr_pages
 
 
 def _clean(text: str) -> str:
