@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, replace
 
 from ..dates import MONTHS, US_DATE, UK_DATE, find_date
+from ..retrieve import GENERIC_BODY_WORDS
 from ..types import Filters
 
 INTENTS = [
@@ -92,7 +93,6 @@ def stated_filters(question: str, committees: list[str], councils: list[str]) ->
     return Filters(council=council, committee=committee, since=since, until=until, include_undated=bool(since or until))
 
 
-GENERIC_BODY_WORDS = {"council", "city", "county", "borough", "district", "town", "parish", "metropolitan", "of", "the"}
 
 
 def _longest_mention(lowered: str, names: list[str], distinctive: bool = False) -> str:
