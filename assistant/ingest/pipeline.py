@@ -45,6 +45,7 @@ class IngestReport:
     interrupted: bool = False
     wall_seconds: float = 0.0
     indexed: list[tuple[str, int]] = field(default_factory=list)  # (source, chunks)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (source, what was lost), e.g. pages with no text
 
     def summary(self) -> str:
         total = self.wall_seconds or sum(self.seconds.values())
@@ -62,6 +63,8 @@ class IngestReport:
         lines.append(f"Time: {total:.1f}s ({stages}).")
         for source, reason in self.skipped:
             lines.append(f"  skipped {source}: {reason}")
+        for source, note in self.notes:
+            lines.append(f"  note {source}: {note}")
         if self.interrupted:
             lines.append("The index still answers from what was finished; run the same command again to complete it.")
         return "\n".join(lines)
@@ -70,22 +73,51 @@ class IngestReport:
 Hook = Callable  # (sqlite connection, path, chunks, segments) -> None, inside the file's transaction
 
 
-def discover(paths: Iterable[str]) -> tuple[list[tuple[Path, str]], list[Path]]:
-    """Files to ingest as (absolute path, source as given), and the folders that were named
-    (a catalogued file under one of them that no longer exists has gone)."""
-    files, roots = [], []
+def discover(paths: Iterable[str]) -> tuple[list[tuple[Path, str]], list[Path], list[tuple[str, str]]]:
+    """Files to ingest as (absolute path, source as given), the folders that were named
+    (a catalogued file under one of them that no longer exists has gone), and the files
+    refused before reading as (printable name, reason)."""
+    files, roots, refused = [], [], []
+
+    def add(found: Path) -> None:
+        if not _utf8(str(found)) or not _utf8(str(found.resolve())):
+            # Such a name cannot be stored, searched or printed as text: one file must not stop the run.
+            refused.append((printable_path(found), "the file name is not valid UTF-8: rename the file"))
+        else:
+            files.append((found.resolve(), str(found)))
+
     for given in paths:
         path = Path(given)
         if path.is_dir():
             roots.append(path.resolve())
             for found in sorted(path.rglob("*")):
                 if found.is_file() and found.suffix.lower() in SUPPORTED_SUFFIXES and not found.name.startswith("."):
-                    files.append((found.resolve(), str(found)))
+                    add(found)
         elif path.is_file():
-            files.append((path.resolve(), str(path)))
+            add(path)
         else:
-            raise MinutesError(f"no such file or folder: {given}")
-    return files, roots
+            raise MinutesError(f"no such file or folder: {printable_path(path)}")
+    return files, roots, refused
+
+
+def empty_pages_note(empty: list[int], pages: int) -> str:
+    """Pages that gave no text are said, not dropped in silence."""
+    shown = ", ".join(str(n) for n in empty[:20]) + (f" and {len(empty) - 20} more" if len(empty) > 20 else "")
+    which = "page" if len(empty) == 1 else "pages"
+    return f"{len(empty)} of {pages} pages have no text (scanned images need OCR), {which} {shown}"
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # the undecodable bytes of a name come back as lone surrogates
+        return False
+    return True
+
+
+def printable_path(path: Path | str) -> str:
+    """A path as text that can always be printed and stored: bytes that are not UTF-8 as \\xNN."""
+    return os.fsencode(str(path)).decode("utf-8", errors="backslashreplace")
 
 
 @dataclass
@@ -98,6 +130,7 @@ class Prepared:
     size: int
     mtime: float
     pages: int = 0
+    empty_pages: list[int] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
     segments: list[Segment] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
@@ -130,6 +163,7 @@ def prepare(path: str, source: str, sha: str, size: int, mtime: float, chunker: 
     t1 = time.perf_counter()
     out.seconds_read = t1 - t0
     out.pages = len(doc.pages)
+    out.empty_pages = [page.number for page in doc.pages if not page.text.strip()]
     out.metadata = dict(doc.metadata, chunker=chunker)
     if chunker == "naive":
         out.chunks = chunk_naive(doc)
@@ -149,8 +183,10 @@ def ingest(
 ) -> IngestReport:
     report = IngestReport()
     started = time.perf_counter()
-    files, roots = discover(paths)
-    report.files_seen = len(files)
+    files, roots, refused = discover(paths)
+    report.files_seen = len(files) + len(refused)
+    report.files_skipped += len(refused)
+    report.skipped.extend(refused)
     catalog, store, settings = index.catalog, index.store, index.settings
     # Vectors an interrupted run wrote for files it did not record are dropped at the end of
     # this run, not now: chunks this run records again reuse them instead of being embedded twice.
@@ -238,6 +274,8 @@ def ingest(
                 skip(prep)
                 continue
             report.pages += prep.pages
+            if prep.empty_pages:
+                report.notes.append((prep.source, empty_pages_note(prep.empty_pages, prep.pages)))
             pending.append(prep)
             if sum(len(p.chunks) for p in pending) >= FLUSH_CHUNKS:
                 flush()

@@ -17,6 +17,7 @@ from .manifest import manifest_entry
 SUPPORTED_SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html", ".txt": "text", ".md": "text"}
 HEADER_ZONE = 4  # lines at the top of a page that may be a running header
 FOOTER_ZONE = 3
+PAGE_NUMBER = re.compile(r"(?i)(page\s*)?\d+(\s*(of|/)\s*\d+)?")
 
 
 def read_document(path: Path, source: str | None = None) -> Document:
@@ -34,9 +35,9 @@ def read_document(path: Path, source: str | None = None) -> Document:
     if kind == "pdf":
         pages = _read_pdf(path)
     elif kind == "html":
-        pages = (Page(1, _html_text(data.decode("utf-8", errors="replace"))),)
+        pages = (Page(1, _html_text(decode_text(data))),)
     else:
-        pages = (Page(1, _clean(data.decode("utf-8", errors="replace"))),)
+        pages = (Page(1, _clean(decode_text(data))),)
     if not any(page.text.strip() for page in pages):
         raise SkipFile("no text found")
     return Document(
@@ -78,6 +79,21 @@ def _read_pdf(path: Path) -> tuple[Page, ...]:
     return strip_running_lines([_clean(text) for text in texts])
 
 
+def decode_text(data: bytes) -> str:
+    """The text of a file's bytes: UTF-8 when they are UTF-8 (nearly always), else the encoding
+    charset-normalizer detects (a Latin-1 or Windows-1252 file keeps its "Café" and "£500")."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding:
+        return str(best)
+    return data.decode("cp1252", errors="replace")  # nothing fits: the commonest legacy encoding
+
+
 def _clean(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     lines = [line.rstrip() for line in text.split("\n")]
@@ -104,6 +120,8 @@ def strip_running_lines(texts: list[str]) -> tuple[Page, ...]:
     need = max(2, round(0.2 * len(texts)))
     running_top = {shape for shape, n in top.items() if n >= need and shape}
     running_bottom = {shape for shape, n in bottom.items() if n >= need and shape}
+    exact = Counter(ln.strip() for lines in page_lines for ln in {ln.strip() for ln in lines if ln.strip()})
+    exact_running = {line for line, n in exact.items() if n >= need}
     pages = []
     for number, lines in enumerate(page_lines, 1):
         content_idx = [i for i, ln in enumerate(lines) if ln.strip()]
@@ -122,6 +140,14 @@ def strip_running_lines(texts: list[str]) -> tuple[Page, ...]:
                 footer.insert(0, lines[i].strip())
             else:
                 break
+        if content_idx and drop.issuperset(content_idx):
+            # Pages made from one template share their lines' shapes (digits folded): a page must
+            # never lose its whole body. Then only lines repeated word for word, and page numbers, go.
+            drop = {i for i in drop if lines[i].strip() in exact_running or PAGE_NUMBER.fullmatch(lines[i].strip())}
+            if drop.issuperset(content_idx):
+                drop = set()
+            header = [lines[i].strip() for i in content_idx[:HEADER_ZONE] if i in drop]
+            footer = [] if header else [lines[i].strip() for i in content_idx[-FOOTER_ZONE:] if i in drop]
         kept = "\n".join(ln for i, ln in enumerate(lines) if i not in drop).strip("\n")
         pages.append(Page(number, kept, " | ".join(header or footer)))
     return tuple(pages)

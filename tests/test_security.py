@@ -1,0 +1,150 @@
+"""Hostile files and many users (issue 10): each test reproduces one defect with real parts
+(real files, PDFs made with fpdf2, the packaged model and embedded Chroma) and shows it fixed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+
+from assistant.config import Settings
+from assistant.decisions import decision_hooks
+from assistant.index import MinutesIndex
+from assistant.ingest.pipeline import ingest
+from assistant.ingest.readers import read_document
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+SEED = next(CORPUS.glob("000_*.txt"))
+
+
+@pytest.fixture
+def index(tmp_path, real_embedder) -> MinutesIndex:
+    return MinutesIndex.open(Settings(index_dir=tmp_path / "index"), embedder=real_embedder)
+
+
+def run_ingest(index: MinutesIndex, *paths):
+    return ingest(index, [str(p) for p in paths], hooks=decision_hooks(index))
+
+
+# ---- 5. a file name that is not UTF-8 ----------------------------------------------------
+
+
+def _bad_name_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    shutil.copy(SEED, folder)
+    bad = os.path.join(os.fsencode(folder), b"caf\xe9-minutes.txt")  # Latin-1 bytes in the name
+    with open(bad, "wb") as f:
+        f.write(b"Parks committee. RESOLVED that the caf\xe9 licence be renewed.\n")
+    return folder
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_and_the_run_goes_on(tmp_path, index):
+    folder = _bad_name_folder(tmp_path)
+    report = run_ingest(index, folder)
+    assert report.files_seen == 2 and report.files_indexed == 1 and report.files_skipped == 1
+    (source, reason), = report.skipped
+    assert source == f"{folder}/caf\\xe9-minutes.txt" and "not valid UTF-8" in reason
+    summary = report.summary()
+    summary.encode("utf-8")  # printable
+    assert f"skipped {folder}/caf\\xe9-minutes.txt: the file name is not valid UTF-8" in summary
+    assert index.catalog.stats()["files_indexed"] == 1
+    assert index.retriever.search("phase 2 improvement plan", k=1)
+    # a second run says it again, and still indexes the rest
+    again = run_ingest(index, folder)
+    assert again.files_skipped == 1 and again.files_unchanged == 1
+
+
+def test_cli_ingest_with_a_non_utf8_name_prints_the_reason(tmp_path, capsys):
+    from assistant.cli import main
+
+    folder = _bad_name_folder(tmp_path)
+    code = main(["--index", str(tmp_path / "index"), "ingest", "--no-progress", str(folder)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "1 indexed" in out and "not valid UTF-8" in out and "Traceback" not in out + err
+
+
+# ---- 6. text lost or mangled without a word ----------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
+def test_latin1_text_file_keeps_its_accents_and_pounds(tmp_path, encoding):
+    text = ("Minutes of the Finance Committee\n"
+            "The committee met at the Café Royal. Councillor Béatrice Müller presented the report.\n"
+            "RESOLVED that a grant of £500 be awarded to the Rénovation Society, and £1,250 to the "
+            "Crèche Association for the year's programme.\n")
+    path = tmp_path / "finance.txt"
+    path.write_bytes(text.encode(encoding))
+    doc = read_document(path)
+    body = doc.pages[0].text
+    assert "\ufffd" not in body
+    assert "Café Royal" in body and "£500" in body and "£1,250" in body and "Béatrice Müller" in body
+
+
+def test_utf8_text_is_read_as_before(tmp_path):
+    path = tmp_path / "utf8.txt"
+    path.write_text("Café £500 “quoted” – dash", encoding="utf-8")
+    assert read_document(path).pages[0].text == "Café £500 “quoted” – dash"
+
+
+def _template_pdf(pages: int) -> bytes:
+    """A PDF whose pages share one template: the same header and footer, and a body line that
+    differs from page to page only in its numbers (a register of grants, one per page), except
+    every fourth page, whose body says something else."""
+
+    class Template(FPDF):
+        def header(self):
+            self.set_font("Helvetica", size=10)
+            self.cell(0, 5, "Grants register", new_x="LMARGIN", new_y="NEXT")
+            self.cell(0, 5, "Testshire Council", new_x="LMARGIN", new_y="NEXT")
+            self.ln(4)
+
+        def footer(self):
+            self.set_y(-15)
+            self.set_font("Helvetica", size=9)
+            self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="C")
+
+    pdf = Template()
+    for n in range(1, pages + 1):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=12)
+        if n % 4 == 0:
+            pdf.multi_cell(0, 6, f"Note {n}: the register was checked by the auditor on page {n}.")
+        else:
+            pdf.multi_cell(0, 6, f"Grant {n} of {n * 10} pounds awarded under scheme {n + 3}.")
+    return bytes(pdf.output())
+
+
+def test_template_pdf_keeps_every_page_body(tmp_path):
+    path = tmp_path / "grants.pdf"
+    path.write_bytes(_template_pdf(40))
+    doc = read_document(path)
+    assert len(doc.pages) == 40
+    for page in doc.pages:
+        n = page.number
+        expected = (f"Note {n}: the register was checked by the auditor on page {n}." if n % 4 == 0
+                    else f"Grant {n} of {n * 10} pounds awarded under scheme {n + 3}.")
+        assert expected in page.text, (n, page.text)
+        # the template itself is still removed
+        assert "Grants register" not in page.text and f"Page {n} of 40" not in page.text, (n, page.text)
+
+
+def test_pages_that_end_up_empty_are_reported(tmp_path, index):
+    pdf = FPDF()
+    for n in range(1, 5):
+        pdf.add_page()
+        if n != 3:  # page 3 is blank (a scanned page, say)
+            pdf.set_font("Helvetica", size=12)
+            pdf.multi_cell(0, 6, f"Item {n}: page {n} business of the Parks Committee, topic {'abcd'[n - 1]}.")
+    path = tmp_path / "parks.pdf"
+    path.write_bytes(bytes(pdf.output()))
+    report = run_ingest(index, path)
+    assert report.files_indexed == 1 and report.pages == 4
+    assert report.notes == [(str(path), "1 of 4 pages have no text (scanned images need OCR), page 3")]
+    assert f"note {path}: 1 of 4 pages have no text" in report.summary()
