@@ -6,6 +6,7 @@ from, and what dense hits are resolved against (a vector with no catalogue row i
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from .errors import MinutesError
 from .types import Chunk
 
 SCHEMA = """
@@ -58,26 +60,59 @@ class FileRecord:
 
 
 class Catalog:
+    """Opened for writing, or read-only when its folder cannot be written (an index on a
+    read-only mount still answers questions; anything that would change it says why not)."""
+
     def __init__(self, db_path: Path):
         self.db_path = db_path
-        db_path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self.connect() as db:
-            db.executescript(SCHEMA)
+        self._ro_uri = ""
+        self.read_only = db_path.exists() and not writable(db_path)
+        if self.read_only:
+            self._open_read_only()
+            return
+        try:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.connect() as db:
+                db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise MinutesError(f"cannot open the index catalogue {db_path}: {exc}") from exc
+
+    def _open_read_only(self) -> None:
+        base = "file:" + str(self.db_path.resolve()).replace("?", "%3f").replace("#", "%23")
+        for uri in (base + "?mode=ro", base + "?mode=ro&immutable=1"):
+            # plain read-only needs the WAL's shared-memory file; on a read-only mount without
+            # one, the file is read as it is (immutable)
+            try:
+                conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=True)
+                conn.execute("SELECT COUNT(*) FROM files").fetchone()
+                conn.close()
+                self._ro_uri = uri
+                return
+            except sqlite3.Error as last:
+                error = last
+        raise MinutesError(f"cannot read the index catalogue {self.db_path}: {error}")
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.db_path, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
+            if self.read_only:
+                conn = sqlite3.connect(self._ro_uri, uri=True, timeout=30)
+                conn.execute("PRAGMA query_only=ON")
+            else:
+                conn = sqlite3.connect(self.db_path, timeout=30)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
         return conn
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A transaction: committed on success, rolled back on any error or interrupt."""
+        if self.read_only:
+            raise MinutesError(f"the index at {self.db_path.parent} is read-only here: it answers questions, "
+                               "but adding or changing documents needs write access to its folder")
         conn = self._conn()
         try:
             yield conn
@@ -198,6 +233,11 @@ class Catalog:
                 "SELECT MIN(NULLIF(json_extract(metadata, '$.date'), '')), MAX(json_extract(metadata, '$.date')) FROM chunks"
             ).fetchone(),
         }
+
+
+def writable(path: Path) -> bool:
+    """Whether the file and its folder can be written (False on a read-only mount, even for root)."""
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 def _file_record(row) -> FileRecord:

@@ -128,17 +128,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _open_index(settings):
+def _open_index(settings, create: bool = False):
+    """Only ingest creates an index; the commands that read it never leave files behind."""
     from .index import MinutesIndex
 
-    return MinutesIndex.open(settings)
+    return MinutesIndex.open(settings, create=create)
 
 
 def cmd_ingest(args, settings) -> int:
     from .ingest.pipeline import ingest
     from .decisions import decision_hooks
 
-    index = _open_index(settings)
+    index = _open_index(settings, create=True)
     report = ingest(index, args.paths, progress=not args.no_progress and sys.stderr.isatty(),
                     hooks=decision_hooks(index))
     print(report.summary())
@@ -211,7 +212,7 @@ def _folder_size(folder: Path) -> int:
 def cmd_ask(args, settings) -> int:
     from .answer.service import AnswerService
 
-    service = AnswerService.open(settings)
+    service = AnswerService.open(settings, _open_index(settings))
     if service.index.is_empty():
         raise MinutesError(f"the index at {settings.index_dir} is empty: run `minutes ingest PATH` first")
     if args.batch:

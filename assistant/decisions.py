@@ -217,8 +217,9 @@ def decision_hooks(index) -> tuple:
 
 def stale_files(catalog) -> list[tuple[str, str, dict]]:
     """(path, source, metadata) of indexed files whose records are missing or out of date."""
-    with catalog.connect() as db:
-        ensure_schema(db)
+    if not getattr(catalog, "read_only", False):  # a read-only index is read as it is
+        with catalog.connect() as db:
+            ensure_schema(db)
     rows = catalog._conn().execute(
         "SELECT f.path, f.source, f.metadata FROM files f LEFT JOIN decision_files d ON d.path = f.path "
         "WHERE f.status = 'indexed' AND (d.version IS NULL OR d.version != ?) ORDER BY f.path",
@@ -273,8 +274,9 @@ class DecisionRegister:
         self.catalog = catalog
         self.index = index
         self._lexical = index.lexical if index is not None else None
-        with catalog.connect() as db:
-            ensure_schema(db)
+        if not getattr(catalog, "read_only", False):  # a read-only index is read as it is
+            with catalog.connect() as db:
+                ensure_schema(db)
 
     @classmethod
     def of(cls, index) -> "DecisionRegister":
@@ -394,7 +396,7 @@ CSV_COLUMNS = (
 def _open_register(settings):
     from .index import MinutesIndex
 
-    index = MinutesIndex.open(settings)
+    index = MinutesIndex.open(settings, create=False)
     if index.is_empty():
         raise MinutesError(f"the index at {settings.index_dir} is empty: run `minutes ingest PATH` first")
     register = DecisionRegister.of(index)

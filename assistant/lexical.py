@@ -63,15 +63,19 @@ class LexicalIndex:
         if chunks:
             retriever = bm25s.BM25()
             retriever.index(self._tokenize([c.embed_text for c in chunks]), show_progress=False)
-            tmp = self.folder.with_name(self.folder.name + ".tmp")
-            retriever.save(str(tmp))
-            (tmp / "chunk_ids.json").write_text(json.dumps({"generation": generation, "ids": [c.id for c in chunks]}))
-            if self.folder.exists():
-                import shutil
-
-                shutil.rmtree(self.folder)
-            tmp.rename(self.folder)
+            if not getattr(self.catalog, "read_only", False):  # a read-only index keeps it in memory
+                self._save(retriever, chunks, generation)
         self._set(retriever, chunks, generation)
+
+    def _save(self, retriever, chunks: list[Chunk], generation: int) -> None:
+        tmp = self.folder.with_name(self.folder.name + ".tmp")
+        retriever.save(str(tmp))
+        (tmp / "chunk_ids.json").write_text(json.dumps({"generation": generation, "ids": [c.id for c in chunks]}))
+        if self.folder.exists():
+            import shutil
+
+            shutil.rmtree(self.folder)
+        tmp.rename(self.folder)
 
     def _load(self, generation: int) -> bool:
         marker = self.folder / "chunk_ids.json"

@@ -148,3 +148,89 @@ def test_pages_that_end_up_empty_are_reported(tmp_path, index):
     assert report.files_indexed == 1 and report.pages == 4
     assert report.notes == [(str(path), "1 of 4 pages have no text (scanned images need OCR), page 3")]
     assert f"note {path}: 1 of 4 pages have no text" in report.summary()
+
+
+# ---- 7. one-line errors, read-only indexes, no side effects --------------------------------
+
+
+def _cli(*args) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from assistant.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("command", [["ask", "what did cabinet resolve?"], ["search", "cabinet"], ["stats"],
+                                     ["decisions"], ["history", "improvement plan"], ["ingest", str(SEED)]])
+def test_index_pointing_at_a_file_is_one_line(tmp_path, command):
+    target = tmp_path / "index.txt"
+    target.write_text("not an index")
+    code, out, err = _cli("--index", str(target), *command)
+    assert code == 2
+    assert err == f"minutes: the index folder {target} is a file: give --index (or MINUTES_INDEX_DIR) a folder\n"
+    assert target.read_text() == "not an index"
+
+
+@pytest.mark.parametrize("command", [["ask", "what did cabinet resolve?"], ["search", "cabinet"], ["stats"],
+                                     ["decisions"], ["history", "improvement plan"]])
+def test_reading_a_missing_index_creates_nothing(tmp_path, command):
+    missing = tmp_path / "no-index"
+    code, out, err = _cli("--index", str(missing), *command)
+    assert code == 2 and err.startswith(f"minutes: there is no index at {missing}: run `minutes ingest PATH` first")
+    assert err.count("\n") == 1
+    assert not missing.exists() and list(tmp_path.iterdir()) == []
+
+
+def _snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _run_read_only(index_dir: Path, *args) -> "subprocess.CompletedProcess":
+    """The CLI with the index on a read-only mount: a real one (a private bind mount) as root,
+    else the folder made unwritable."""
+    import subprocess
+    import sys
+
+    cli = [sys.executable, "-c", "import sys; from assistant.cli import main; sys.exit(main())",
+           "--index", str(index_dir), *args]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if os.geteuid() == 0:
+        if not shutil.which("unshare") or subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+            pytest.skip("running as root without mount namespaces: cannot make a read-only mount")
+        cli = ["unshare", "-m", "sh", "-c",
+               'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"', str(index_dir), *cli]
+        return subprocess.run(cli, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    subprocess.run(["chmod", "-R", "a-w", str(index_dir)], check=True)
+    try:
+        return subprocess.run(cli, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    finally:
+        subprocess.run(["chmod", "-R", "u+w", str(index_dir)], check=True)
+
+
+@pytest.mark.slow
+def test_index_on_a_read_only_mount_still_answers(tmp_path, index):
+    run_ingest(index, CORPUS)
+    index_dir = Path(index.settings.index_dir)
+    before = _snapshot(index_dir)
+
+    done = _run_read_only(index_dir, "ask", "what did cabinet resolve on the phase 2 plan?", "--json")
+    assert done.returncode == 0, done.stderr
+    import json
+
+    answer = json.loads(done.stdout)
+    assert answer["citations"] and "Traceback" not in done.stderr
+
+    done = _run_read_only(index_dir, "decisions", "--json")
+    assert done.returncode == 0 and json.loads(done.stdout), done.stderr
+
+    done = _run_read_only(index_dir, "ingest", "--no-progress", str(SEED))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().endswith("adding or changing documents needs write access to its folder")
+    assert done.stderr.count("\n") == 1
+    assert _snapshot(index_dir) == before
