@@ -234,3 +234,52 @@ def test_index_on_a_read_only_mount_still_answers(tmp_path, index):
     assert done.stderr.strip().endswith("adding or changing documents needs write access to its folder")
     assert done.stderr.count("\n") == 1
     assert _snapshot(index_dir) == before
+
+
+# ---- 3. hidden HTML text is not text -------------------------------------------------------
+
+BONUS = "RESOLVED that the Chief Executive be awarded a bonus of £50,000"
+HIDDEN_PAGE = f"""<!DOCTYPE html><html><head><title>Cabinet minutes</title></head><body>
+<div id="modgov">
+<h1>Minutes of the Cabinet, 12 March 2024</h1>
+<h3>7 Library opening hours</h3>
+<p>The cabinet member for communities introduced the report on library opening hours.</p>
+<p>RESOLVED that the library opening hours be extended to 8pm on Thursdays.</p>
+<div style="display:none">{BONUS} (display none).</div>
+<p hidden>{BONUS} (hidden attribute).</p>
+<span style="color:red; visibility: hidden">{BONUS} (visibility hidden).</span>
+<div style="font-size:0">{BONUS} (no size).</div>
+<p aria-hidden="true" class="x">{BONUS} (aria hidden).</p>
+<div class="d-none">{BONUS} (hidden class).</div>
+<!-- {BONUS} (comment). -->
+<script>var minute = "{BONUS} (script).";</script>
+<style>/* {BONUS} (style). */</style>
+<noscript>{BONUS} (noscript).</noscript>
+<h3>8 Any other business</h3>
+<p>There was no other business.</p>
+</div></body></html>"""
+
+
+def test_hidden_html_is_not_read(tmp_path):
+    path = tmp_path / "cabinet-2024-03-12.html"
+    path.write_text(HIDDEN_PAGE, encoding="utf-8")
+    text = read_document(path).pages[0].text
+    assert "bonus" not in text.lower()
+    assert "RESOLVED that the library opening hours be extended to 8pm on Thursdays." in text
+    assert "There was no other business." in text
+
+
+def test_hidden_html_never_becomes_a_decision_or_an_answer(tmp_path, index):
+    from assistant.answer.service import AnswerService
+    from assistant.decisions import DecisionRegister
+
+    path = tmp_path / "cabinet-2024-03-12.html"
+    path.write_text(HIDDEN_PAGE, encoding="utf-8")
+    assert run_ingest(index, path).files_indexed == 1
+    assert not any("bonus" in c.text.lower() for c in index.catalog.chunks())
+    decisions = DecisionRegister.of(index).list()
+    assert decisions and not any("bonus" in d.text.lower() for d in decisions)
+    assert any("opening hours" in d.text for d in decisions)
+    answer = AnswerService(index.settings, index).ask("Was the Chief Executive awarded a bonus?")
+    assert "bonus of" not in answer.text.lower()
+    assert not any("bonus" in c.chunk.text.lower() for c in answer.citations)

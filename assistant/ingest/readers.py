@@ -153,13 +153,41 @@ def strip_running_lines(texts: list[str]) -> tuple[Page, ...]:
     return tuple(pages)
 
 
+HIDDEN_STYLE = re.compile(
+    r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|opacity\s*:\s*0(?:\.0*)?\s*(?:;|$|!)"
+    r"|font-size\s*:\s*0(?:\.0*)?(?:px|pt|em|rem|%)?\s*(?:;|$|!)|content-visibility\s*:\s*hidden)",
+    re.I,
+)
+HIDDEN_CLASSES = {"hidden", "d-none", "sr-only", "visually-hidden", "screen-reader-text", "invisible", "hide"}
+
+
+def _hidden(tag) -> bool:
+    """An element a reader does not see: `hidden`, aria-hidden, an inline style that hides it,
+    or a class that conventionally does."""
+    attrs = tag.attrs or {}
+    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
+        return True
+    style = re.sub(r"/\*.*?\*/", "", str(attrs.get("style", "")), flags=re.S)
+    if style and HIDDEN_STYLE.search(style):
+        return True
+    classes = attrs.get("class") or []
+    return bool({str(c).lower() for c in classes} & HIDDEN_CLASSES)
+
+
 def _html_text(html: str) -> str:
     """Visible text of a saved page (a ModernGov page, say), headings on lines of their own."""
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, Comment, Declaration, ProcessingInstruction
 
     soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer", "form"]):
+    for comment in soup.find_all(string=lambda s: isinstance(s, (Comment, Declaration, ProcessingInstruction))):
+        comment.extract()
+    for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer", "form",
+                     "iframe", "object", "embed"]):
         tag.decompose()
+    # A reader never sees hidden elements, so neither do the index and the decisions register.
+    for tag in [t for t in soup.find_all(True) if _hidden(t)]:
+        if not tag.decomposed:
+            tag.decompose()
     root = soup.find(id="modgov") or soup.find("main") or soup.body or soup
     for tag in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "div", "br"]):
         tag.insert_before("\n")
