@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterator
 from urllib.parse import quote as url_quote
 from urllib.parse import urlparse
 
@@ -47,10 +47,12 @@ EXAMPLES = (
 OUTCOMES = ("approved", "agreed", "noted", "deferred", "refused", "carried", "failed", "withdrawn")
 DECISION_HEADERS = ["Date", "Body", "Item", "Kind", "Outcome", "Decision", "Moved, seconded, vote", "Source"]
 DECISION_WIDTHS = ["95px", "150px", "190px", "95px", "85px", "360px", "140px", "140px"]
-UPLOAD_DIR = "uploads"
-SERVED_UPLOADS = "pdf"  # PDFs: served at their page; other uploads are shown as passages only
+UPLOAD_DIR = "uploads"  # in the index folder; never served as a folder
+PDF_UPLOADS = "pdf"
 OTHER_UPLOADS = "other"
-FILE_ROUTE = "gradio_api/file="  # relative, so the links also work under a root path
+# The one route that serves documents: an ingested PDF by its catalogue id, nothing else (no
+# folder is on gradio's allowed paths). Relative, so the links also work under a root path.
+SOURCE_ROUTE = "minutes/source/"
 PLACEHOLDER = "…"
 SOURCE_LIMIT = 40_000  # characters of a page shown in the source view
 
@@ -197,6 +199,12 @@ class SourceFile:
     kind: str  # pdf | html | text
     url: str = ""  # from the manifest
     sha256: str = ""
+    id: str = ""  # what the source route serves it by
+
+
+def file_id(path: str, sha256: str) -> str:
+    """A catalogued file's id for the source route: changes when the file's content does."""
+    return hashlib.sha256(f"{path}\n{sha256}".encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
 
 def safe_url(url: str | None) -> str:
@@ -211,17 +219,9 @@ def safe_url(url: str | None) -> str:
     return url
 
 
-def file_link(path: str, page: int) -> str:
-    """The app's URL of a served PDF, opening at `page`."""
-    return f"{FILE_ROUTE}{url_quote(str(path), safe='/')}#page={max(1, int(page or 1))}"
-
-
-def is_within(path: str | Path, folders: Iterable[str | Path]) -> bool:
-    try:
-        resolved = Path(path).resolve()
-    except OSError:
-        return False
-    return any(resolved.is_relative_to(Path(f).resolve()) for f in folders)
+def file_link(fid: str, page: int) -> str:
+    """The app's URL of an ingested PDF (by its id), opening at `page`."""
+    return f"{SOURCE_ROUTE}{url_quote(str(fid), safe='')}#page={max(1, int(page or 1))}"
 
 
 def meta_list(chunk_like) -> str:
@@ -250,8 +250,8 @@ def source_actions(file: SourceFile | None, page: int, quote: str, page_text: Ca
         return '<div class="source-actions muted">The file is no longer in the index.</div>'
     parts = []
     name = esc(Path(file.source).name)
-    if file.kind == "pdf" and served(file.path):
-        parts.append(f'<a class="open-source" href="{esc(file_link(file.path, page))}" target="_blank" '
+    if file.kind == "pdf" and file.id and served(file.path):
+        parts.append(f'<a class="open-source" href="{esc(file_link(file.id, page))}" target="_blank" '
                      f'rel="noopener noreferrer">Open {name} at page {int(page)}</a>')
     else:
         try:
@@ -425,16 +425,6 @@ class _DecisionPlace:
         return getattr(self.d, name)
 
 
-def served_folders(settings: Settings, index) -> list[str]:
-    """What the app may serve: the folders holding ingested PDFs, and the PDF upload folder.
-    (Text and HTML files are never served: their pages are shown as escaped text.)"""
-    folders = {str(upload_folder(settings, SERVED_UPLOADS))}
-    for rec in index.catalog.files():
-        if rec.status == "indexed" and Path(rec.path).suffix.lower() == ".pdf":
-            folders.add(str(Path(rec.path).resolve().parent))
-    return sorted(folders)
-
-
 def upload_folder(settings: Settings, kind: str) -> Path:
     folder = (Path(settings.index_dir) / UPLOAD_DIR / kind).resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -460,7 +450,6 @@ class ChatApp:
         self.index = service.index
         self._files_cache: tuple[int, dict[str, SourceFile]] | None = None
         self._ingest_lock = threading.Lock()
-        self.served = served_folders(settings, self.index)
 
     # -- sources
     def files(self, source: str) -> SourceFile | None:
@@ -471,17 +460,39 @@ class ChatApp:
                 if rec.status != "indexed":
                     continue
                 kind = SUPPORTED_SUFFIXES.get(Path(rec.path).suffix.lower(), "text")
-                item = SourceFile(rec.path, rec.source, kind, rec.metadata.get("url") or "", rec.sha256)
+                item = SourceFile(rec.path, rec.source, kind, rec.metadata.get("url") or "", rec.sha256,
+                                  file_id(rec.path, rec.sha256))
                 table[rec.source] = item
                 table.setdefault(rec.path, item)
+                table.setdefault("id:" + item.id, item)
             self._files_cache = (generation, table)
         return self._files_cache[1].get(source)
+
+    def served_file(self, fid: str, user: str | None = None) -> Path | None:
+        """The file the source route may send for `fid`: an ingested PDF of the catalogue, still
+        the very file that was ingested (same real path, same content), else None."""
+        if not re.fullmatch(r"[0-9a-f]{32}", fid or ""):
+            return None
+        file = self.files("id:" + fid)
+        if file is None or file.kind != "pdf":
+            return None
+        path = Path(file.path)
+        try:
+            if os.path.realpath(path) != str(path) or not path.is_file():
+                return None  # replaced by a link, or gone, since it was ingested
+            stat = path.stat()
+            if _sha256_of(str(path), stat.st_size, stat.st_mtime_ns) != file.sha256:
+                return None  # changed since it was ingested: re-ingest it to serve it
+        except OSError:
+            return None
+        return path
 
     def page_text(self, file: SourceFile, page: int) -> str:
         return _page_text(file.path, file.sha256, int(page or 1))
 
     def is_served(self, path: str) -> bool:
-        return is_within(path, self.served)
+        """Ingested PDFs are linked (the source route checks each request again)."""
+        return Path(path).suffix.lower() == ".pdf"
 
     def label(self, chunk: Chunk) -> str:
         from .answer.service import label_of
@@ -587,20 +598,35 @@ class ChatApp:
             return name, False, f"skipped: {size / 1e6:.1f} MB is over the {self.settings.max_upload_mb} MB limit"
         data = given.read_bytes()
         digest = hashlib.sha256(data).hexdigest()[:16]
-        kind = SERVED_UPLOADS if suffix == ".pdf" else OTHER_UPLOADS
+        kind = PDF_UPLOADS if suffix == ".pdf" else OTHER_UPLOADS
         dest = upload_folder(self.settings, kind) / digest / name
         dest.parent.mkdir(parents=True, exist_ok=True)
         if not dest.exists():
             shutil.copyfile(given, dest)
-        report = ingest(self.index, [str(dest)], hooks=decision_hooks(self.index))
+        try:
+            report = ingest(self.index, [str(dest)], hooks=decision_hooks(self.index))
+        except BaseException:
+            self._discard_upload(dest)
+            raise
         if report.indexed:
             return name, True, f"ingested, {_count(report.indexed[0][1], 'chunk')}"
-        if report.skipped:
-            return name, False, f"skipped: {report.skipped[0][1]}"
-        record = self.index.catalog.file(str(dest))
+        record = self.index.catalog.file(str(dest.resolve()))
         if record is not None and record.status == "indexed":
             return name, True, f"already in the index, {_count(record.chunks, 'chunk')}"
+        self._discard_upload(dest)  # what was not ingested is not kept
+        if report.skipped:
+            return name, False, f"skipped: {report.skipped[0][1]}"
         return name, False, "skipped: nothing could be read from it"
+
+    def _discard_upload(self, dest: Path) -> None:
+        """Delete an upload that was not ingested, and its catalogue row."""
+        from .decisions import decision_hooks
+
+        path = str(dest.resolve())
+        record = self.index.catalog.file(path)
+        if record is not None and record.status != "indexed":
+            self.index.catalog.remove(path, [lambda db, p, c, h=h: h(db, p, c, []) for h in decision_hooks(self.index)])
+        shutil.rmtree(dest.parent, ignore_errors=True)
 
     # -- decisions
     def register(self):
@@ -664,6 +690,16 @@ def _skip():
 
 
 _SKIP = _Skip()
+
+
+@lru_cache(maxsize=256)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
+    """A file's sha256 (cached while its size and modification time stay the same)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @lru_cache(maxsize=32)
@@ -801,7 +837,57 @@ def build_app(service, settings: Settings):
         demo.load(refresh, None, [status, council, committee], api_visibility="private", show_progress="hidden")
 
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=max(16, settings.concurrency * 16))
+    demo.chat_app = app  # for the source route, added at launch
     return demo
+
+
+def launch(demo, settings: Settings, index, **overrides) -> None:
+    """Launch the page with `launch_options`, then add the source route to its server. Blocks
+    unless `prevent_thread_lock=True` is given."""
+    block = not overrides.pop("prevent_thread_lock", False)
+    demo.launch(**launch_options(settings, index, prevent_thread_lock=True, **overrides))
+    add_source_route(demo)
+    if block:
+        demo.block_thread()
+
+
+def add_source_route(demo) -> None:
+    """GET /minutes/source/{id}: an ingested PDF by its catalogue id, behind the same login
+    check as gradio's own file route. Anything else is 404."""
+    from fastapi import Request
+    from fastapi.responses import FileResponse, Response
+    from fastapi.routing import APIRoute
+
+    server = demo.app
+    chat_app: ChatApp = demo.chat_app
+    def api_routes(router):
+        for r in router.routes:
+            if isinstance(r, APIRoute):
+                yield r
+            elif getattr(r, "original_router", None) is not None:  # an included router (FastAPI >= 0.160)
+                yield from api_routes(r.original_router)
+
+    routes = {r.path: r for r in api_routes(server.router)}
+    try:  # gradio's own login check and user, so the route is exactly as protected as the page
+        login = list(routes["/gradio_api/file={path_or_url:path}"].dependencies)
+        current_user = routes["/gradio_api/user"].endpoint
+    except KeyError as exc:  # fail closed: no documents are served without the login check
+        raise MinutesError(f"this gradio version has no {exc} route: the source route cannot check logins") from exc
+
+    async def source(file_id: str, request: Request):
+        user = await current_user(request)
+        path = chat_app.served_file(file_id, user)
+        if path is None:
+            return Response("Not found", status_code=404, media_type="text/plain")
+        return FileResponse(path, media_type="application/pdf", filename=path.name, content_disposition_type="inline",
+                            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
+                                     "Referrer-Policy": "no-referrer"})
+
+    source.__annotations__.update(file_id=str, request=Request)  # this module postpones annotations
+
+    server.add_api_route("/" + SOURCE_ROUTE + "{file_id}", source, methods=["GET", "HEAD"], dependencies=login,
+                         include_in_schema=False)
+    server.router.routes.insert(0, server.router.routes.pop())  # before any catch-all route
 
 
 def theme():
@@ -817,7 +903,7 @@ def launch_options(settings: Settings, index, **overrides) -> dict:
         server_name=settings.host,
         server_port=settings.port,
         max_file_size=f"{settings.max_upload_mb}mb",
-        allowed_paths=served_folders(settings, index),
+        allowed_paths=[],  # no folder is served: ingested PDFs go through the source route, by id
         show_error=False,
         ssr_mode=False,
         pwa=False,
@@ -863,7 +949,7 @@ def serve(settings: Settings) -> None:
     if settings.auth_user and settings.auth_password:
         print("Sign-in is required (MINUTES_AUTH_USER / MINUTES_AUTH_PASSWORD).", flush=True)
     try:
-        app.launch(**launch_options(settings, index))
+        launch(app, settings, index)
     except OSError as exc:  # the port is taken, or the address is not this machine's
         raise MinutesError(f"cannot serve the chat on {settings.host}:{settings.port}: {exc} "
                            "(choose another with --port or MINUTES_PORT)") from exc

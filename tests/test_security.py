@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -283,3 +284,129 @@ def test_hidden_html_never_becomes_a_decision_or_an_answer(tmp_path, index):
     answer = AnswerService(index.settings, index).ask("Was the Chief Executive awarded a bonus?")
     assert "bonus of" not in answer.text.lower()
     assert not any("bonus" in c.chunk.text.lower() for c in answer.citations)
+
+
+# ---- 1 and 2. the chat serves exactly the ingested PDFs, by id; rejected uploads are deleted ----
+
+
+def _pdf_bytes(words: str) -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 6, f"Minutes of the Parks Committee. {words} RESOLVED that the report be noted.")
+    return bytes(pdf.output())
+
+
+@pytest.fixture
+def hostile_tree(tmp_path) -> dict:
+    """minutes/ holds an ingested PDF beside a credentials file; minutes/linked.pdf is a link to
+    a PDF in private/, beside another secret."""
+    minutes, private = tmp_path / "minutes", tmp_path / "private"
+    minutes.mkdir(), private.mkdir()
+    (minutes / "2024-01-10.pdf").write_bytes(_pdf_bytes("Alpha tennis courts."))
+    (minutes / "credentials.cfg").write_text("password = hunter2\n")
+    (private / "real.pdf").write_bytes(_pdf_bytes("Bravo bowling green."))
+    (private / "secret.txt").write_text("the private key\n")
+    (minutes / "linked.pdf").symlink_to(private / "real.pdf")
+    return {"minutes": minutes, "private": private}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served_app(tmp_path, real_embedder, hostile_tree):
+    from assistant import ui
+    from assistant.answer.service import AnswerService
+
+    settings = Settings(index_dir=tmp_path / "index", port=_free_port(), auth_user="clerk", auth_password="s3cret")
+    index = MinutesIndex.open(settings, embedder=real_embedder)
+    assert run_ingest(index, hostile_tree["minutes"]).files_indexed == 2
+    service = AnswerService(settings, index)
+    demo = ui.build_app(service, settings)
+    if not hasattr(demo, "chat_app"):  # before the fix: how the app was launched then
+        demo.chat_app = ui.ChatApp(service, settings)
+        demo.launch(**ui.launch_options(settings, index, prevent_thread_lock=True, quiet=True))
+    else:
+        ui.launch(demo, settings, index, prevent_thread_lock=True, quiet=True)
+    try:
+        yield demo, index, f"http://127.0.0.1:{settings.port}"
+    finally:
+        demo.close()
+
+
+def _login(url: str):
+    import httpx
+
+    client = httpx.Client(base_url=url, timeout=30)
+    assert client.post("/login", data={"username": "clerk", "password": "s3cret"}).status_code == 200
+    return client
+
+
+def test_only_ingested_pdfs_are_served_by_id(served_app, hostile_tree):
+    import httpx
+
+    demo, index, url = served_app
+    chat = demo.chat_app
+    minutes, private = hostile_tree["minutes"], hostile_tree["private"]
+    client = _login(url)
+    # the symlinked PDF was recorded at its real path
+    assert {Path(r.path) for r in index.catalog.files()} == {(minutes / "2024-01-10.pdf").resolve(),
+                                                              (private / "real.pdf").resolve()}
+    # no folder is served, whatever sits in it
+    for path in (minutes / "credentials.cfg", private / "secret.txt", minutes / "2024-01-10.pdf",
+                 private / "real.pdf", minutes / "linked.pdf", Path("/etc/passwd")):
+        assert client.get(f"/gradio_api/file={path}").status_code == 403, path
+    # each ingested PDF is served by its id, through the one route
+    for name in ("2024-01-10.pdf", "linked.pdf"):
+        file = chat.files(str(minutes / name))
+        assert file is not None and re.fullmatch(r"[0-9a-f]{32}", file.id)
+        link = ui_link(file)
+        served = client.get("/" + link.split("#")[0])
+        assert served.status_code == 200 and served.headers["content-type"] == "application/pdf"
+        assert served.content == (minutes / name).read_bytes()
+        assert served.headers["x-content-type-options"] == "nosniff"
+        # the same route without the login is refused
+        assert httpx.get(url + "/" + link.split("#")[0]).status_code == 401
+    # anything but a catalogue id is not found
+    for probe in ("0" * 32, "../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", str(minutes / "credentials.cfg"), "x"):
+        assert client.get(f"/minutes/source/{probe}").status_code == 404, probe
+    # a PDF replaced after ingest (here by the credentials) is no longer served
+    file = chat.files(str(minutes / "2024-01-10.pdf"))
+    shutil.copy(minutes / "credentials.cfg", minutes / "2024-01-10.pdf")
+    assert client.get("/" + ui_link(file).split("#")[0]).status_code == 404
+
+
+def ui_link(file) -> str:
+    from assistant import ui
+
+    return ui.file_link(file.id, 1)
+
+
+def test_rejected_uploads_are_deleted_and_never_served(served_app, tmp_path):
+    demo, index, url = served_app
+    evil = tmp_path / "evil.pdf"
+    shutil.copy("/bin/ls", evil)
+    results, _status, rows = demo.chat_app.add_documents([str(evil)])
+    assert rows[0][:2] == ("evil.pdf", False) and "corrupt or unreadable PDF" in rows[0][2]
+    uploads = Path(index.settings.index_dir) / "uploads"
+    assert not [p for p in uploads.rglob("*") if p.is_file()]  # nothing kept
+    assert not any(r.path.endswith("evil.pdf") for r in index.catalog.files())
+    client = _login(url)
+    digest = __import__("hashlib").sha256(evil.read_bytes()).hexdigest()[:16]
+    assert client.get(f"/gradio_api/file={uploads / 'pdf' / digest / 'evil.pdf'}").status_code == 403
+    # a good upload is kept, outside any served folder, and served by id
+    good = tmp_path / "good.pdf"
+    good.write_bytes(_pdf_bytes("Charlie cycle lanes."))
+    _r, _s, rows = demo.chat_app.add_documents([str(good)])
+    assert rows[0][1] is True, rows
+    kept = [p for p in uploads.rglob("*") if p.is_file()]
+    assert len(kept) == 1 and kept[0].name == "good.pdf"
+    assert client.get(f"/gradio_api/file={kept[0]}").status_code == 403
+    file = demo.chat_app.files(str(kept[0]))
+    assert client.get("/" + ui_link(file).split("#")[0]).content == good.read_bytes()
