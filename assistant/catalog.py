@@ -110,9 +110,7 @@ class Catalog:
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A transaction: committed on success, rolled back on any error or interrupt."""
-        if self.read_only:
-            raise MinutesError(f"the index at {self.db_path.parent} is read-only here: it answers questions, "
-                               "but adding or changing documents needs write access to its folder")
+        self.require_writable()
         conn = self._conn()
         try:
             yield conn
@@ -120,6 +118,11 @@ class Catalog:
         except BaseException:
             conn.rollback()
             raise
+
+    def require_writable(self) -> None:
+        if self.read_only:
+            raise MinutesError(f"the index at {self.db_path.parent} is read-only here: it answers questions, "
+                               "but adding or changing documents needs write access to its folder")
 
     # ---- state ------------------------------------------------------------------------
 

@@ -136,12 +136,14 @@ def _open_index(settings, create: bool = False):
 
 
 def cmd_ingest(args, settings) -> int:
-    from .ingest.pipeline import ingest
+    from .ingest.pipeline import ingest, writer_lock
     from .decisions import decision_hooks
 
     index = _open_index(settings, create=True)
-    report = ingest(index, args.paths, progress=not args.no_progress and sys.stderr.isatty(),
-                    hooks=decision_hooks(index))
+    index.catalog.require_writable()
+    with writer_lock(settings.index_dir):  # a second ingest on this index is refused, with the reason
+        report = ingest(index, args.paths, progress=not args.no_progress and sys.stderr.isatty(),
+                        hooks=decision_hooks(index))
     print(report.summary())
     return 130 if report.interrupted else 0
 

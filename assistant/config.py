@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     auth_password: str = ""
     max_upload_mb: int = 25
     concurrency: int = 2
+    ingest_lock_wait: float = Field(20.0, description="seconds an upload waits for another ingest on the index to finish")
 
     def collection_name(self) -> str:
         """Encodes model and chunking, so changing either builds a new collection."""

@@ -584,6 +584,14 @@ class ChatApp:
         return upload_results_html(rows), self.status(), rows
 
     def _add_one(self, given: Path) -> tuple[str, bool, str]:
+        from .ingest.pipeline import writer_lock
+
+        self.index.catalog.require_writable()
+        # the same writer lock as `minutes ingest`: an upload waits a little for a running ingest
+        with writer_lock(self.settings.index_dir, self.settings.ingest_lock_wait):
+            return self._add_one_locked(given)
+
+    def _add_one_locked(self, given: Path) -> tuple[str, bool, str]:
         from .decisions import decision_hooks
         from .ingest.pipeline import ingest
 
@@ -929,7 +937,7 @@ def serve(settings: Settings) -> None:
     from .answer.service import AnswerService
     from .decisions import decision_hooks
     from .index import MinutesIndex
-    from .ingest.pipeline import ingest
+    from .ingest.pipeline import ingest, writer_lock
 
     index = MinutesIndex.open(settings)
     if index.is_empty():
@@ -937,7 +945,8 @@ def serve(settings: Settings) -> None:
         if corpus.is_dir():
             print(f"The index at {settings.index_dir} is empty: ingesting the bundled corpus ({corpus}) first.",
                   flush=True)
-            report = ingest(index, [str(corpus)], progress=sys.stderr.isatty(), hooks=decision_hooks(index))
+            with writer_lock(settings.index_dir, settings.ingest_lock_wait):
+                report = ingest(index, [str(corpus)], progress=sys.stderr.isatty(), hooks=decision_hooks(index))
             print(report.summary(), flush=True)
         else:
             print(f"The index at {settings.index_dir} is empty and there is no corpus at {corpus}: "

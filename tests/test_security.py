@@ -410,3 +410,94 @@ def test_rejected_uploads_are_deleted_and_never_served(served_app, tmp_path):
     assert client.get(f"/gradio_api/file={kept[0]}").status_code == 403
     file = demo.chat_app.files(str(kept[0]))
     assert client.get("/" + ui_link(file).split("#")[0]).content == good.read_bytes()
+
+
+# ---- 8. one writer at a time ---------------------------------------------------------------
+
+
+def _hold_lock(index_dir: Path):
+    """Hold the index's writer lock from outside the code under test, as a running ingest would."""
+    import fcntl
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(index_dir / "ingest.lock", "a+")
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return handle
+
+
+def test_a_second_ingest_on_one_index_is_refused_with_a_clear_message(tmp_path):
+    import subprocess
+    import sys
+
+    index_dir = tmp_path / "index"
+    holder = _hold_lock(index_dir)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "import sys; from assistant.cli import main; sys.exit(main())",
+             "--index", str(index_dir), "ingest", "--no-progress", str(SEED)],
+            capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=300)
+    finally:
+        holder.close()
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith(f"minutes: another ingest is adding documents to the index at {index_dir}")
+    assert done.stderr.strip().endswith("wait for it to finish, then run this again") and "Traceback" not in done.stderr
+    assert "Done:" not in done.stdout
+    # nothing was written while the other writer held the lock
+    catalogue = next(index_dir.glob("*.sqlite"), None)
+    if catalogue is not None:
+        import sqlite3
+
+        with sqlite3.connect(catalogue) as db:
+            assert db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 0
+
+
+def test_two_ingests_at_once_one_waits_for_the_other(tmp_path, real_embedder):
+    """Two writers in one process (the chat's upload while an ingest runs): the second waits."""
+    import threading
+    import time
+
+    from assistant.ingest.pipeline import writer_lock
+
+    index_dir = tmp_path / "index"
+    order = []
+
+    def first():
+        with writer_lock(index_dir):
+            order.append("first in")
+            time.sleep(1.0)
+            order.append("first out")
+
+    t = threading.Thread(target=first)
+    t.start()
+    while not order:
+        time.sleep(0.01)
+    with writer_lock(index_dir, wait=10):
+        order.append("second in")
+    t.join()
+    assert order == ["first in", "first out", "second in"]
+    with pytest.raises(Exception) as info:
+        holder = _hold_lock(index_dir)
+        try:
+            with writer_lock(index_dir, wait=0.3):
+                pass
+        finally:
+            holder.close()
+    assert "another ingest is adding documents" in str(info.value)
+
+
+def test_chat_upload_takes_the_same_lock(tmp_path, index):
+    from assistant import ui
+    from assistant.answer.service import AnswerService
+
+    settings = Settings(index_dir=index.settings.index_dir, ingest_lock_wait=0.5)
+    chat = ui.ChatApp(AnswerService(settings, index), settings)
+    upload = tmp_path / "parks.txt"
+    upload.write_text("Parks committee. RESOLVED that the tennis courts be resurfaced.\n")
+    holder = _hold_lock(Path(settings.index_dir))
+    try:
+        _html, _status, rows = chat.add_documents([str(upload)])
+    finally:
+        holder.close()
+    assert rows[0][1] is False and "another ingest is adding documents" in rows[0][2], rows
+    _html, _status, rows = chat.add_documents([str(upload)])
+    assert rows[0][1] is True, rows

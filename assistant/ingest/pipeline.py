@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from ..chunking import chunk_naive, chunk_segments
 from ..catalog import FileRecord
@@ -27,6 +29,8 @@ from .readers import SUPPORTED_SUFFIXES, read_document
 from .structure import parse
 
 FLUSH_CHUNKS = 256  # embed in batches across files: faster than file by file
+LOCK_NAME = "ingest.lock"  # in the index folder: one writer at a time (CLI runs and the chat's uploads)
+_HELD = threading.local()  # index folders whose writer lock this thread holds
 
 
 @dataclass
@@ -174,13 +178,65 @@ def prepare(path: str, source: str, sha: str, size: int, mtime: float, chunker: 
     return out
 
 
+@contextmanager
+def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the index's writer lock. Another ingest holding it makes this wait up to `wait`
+    seconds, then fail with a MinutesError that says so. Released when the process ends, however."""
+    import fcntl
+
+    index_dir = Path(index_dir)
+    held = _HELD.__dict__.setdefault("dirs", set())
+    key = str(index_dir.resolve())
+    if key in held:  # this thread holds it already (the CLI takes it before the decision backfill)
+        yield
+        return
+    index_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(index_dir / LOCK_NAME, "a+")
+    try:
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip()
+                    raise MinutesError(
+                        f"another ingest is adding documents to the index at {index_dir}"
+                        + (f" ({holder})" if holder else "")
+                        + ": wait for it to finish, then run this again") from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        handle.flush()
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)
+    finally:
+        handle.close()  # closing releases the lock
+
+
 def ingest(
     index: MinutesIndex,
     paths: Iterable[str],
     progress: bool = False,
     hooks: tuple[Hook, ...] = (),
     workers: int | None = None,
+    lock_wait: float = 0.0,
 ) -> IngestReport:
+    """Ingest `paths` holding the index's writer lock (a second writer waits `lock_wait`
+    seconds for it, then is refused with a clear message)."""
+    index.catalog.require_writable()
+    with writer_lock(index.settings.index_dir, lock_wait):
+        return _ingest(index, paths, progress, hooks, workers)
+
+
+def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tuple[Hook, ...],
+            workers: int | None) -> IngestReport:
     report = IngestReport()
     started = time.perf_counter()
     files, roots, refused = discover(paths)
