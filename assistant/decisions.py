@@ -149,8 +149,12 @@ def decisions_for(path: str, chunks: list[Chunk], segments: list[Segment]) -> li
         return []
     source = chunks[0].source
     out, seen = [], {}
+    from .injection import hostile
+
     for ordinal, f in enumerate(extract(segments)):
         chunk, quote = locate(f.text, f.seg, chunks)
+        if hostile(quote):  # orders to the assistant, or script URLs, are not decisions of a council
+            continue
         v = f.vote
         out.append(Decision(
             id=decision_id(source, f.item, f.kind, quote, seen),

@@ -25,6 +25,7 @@ class Document:
     pages: tuple[Page, ...]
     sha256: str
     metadata: dict = field(default_factory=dict)  # council, committee, date, item, title, url, ...
+    notes: tuple[str, ...] = ()  # what was left out in reading, said in the ingest summary
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,7 @@ class Prepared:
     mtime: float
     pages: int = 0
     empty_pages: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
     segments: list[Segment] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
@@ -168,6 +169,7 @@ def prepare(path: str, source: str, sha: str, size: int, mtime: float, chunker: 
     out.seconds_read = t1 - t0
     out.pages = len(doc.pages)
     out.empty_pages = [page.number for page in doc.pages if not page.text.strip()]
+    out.notes = list(doc.notes)
     out.metadata = dict(doc.metadata, chunker=chunker)
     if chunker == "naive":
         out.chunks = chunk_naive(doc)
@@ -332,6 +334,7 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
             report.pages += prep.pages
             if prep.empty_pages:
                 report.notes.append((prep.source, empty_pages_note(prep.empty_pages, prep.pages)))
+            report.notes.extend((prep.source, note) for note in prep.notes)
             pending.append(prep)
             if sum(len(p.chunks) for p in pending) >= FLUSH_CHUNKS:
                 flush()

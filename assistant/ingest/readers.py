@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from ..errors import SkipFile
+from ..injection import drop_hostile
 from ..types import Document, Page
 from .manifest import manifest_entry
 
@@ -40,13 +41,27 @@ def read_document(path: Path, source: str | None = None) -> Document:
         pages = (Page(1, _clean(decode_text(data))),)
     if not any(page.text.strip() for page in pages):
         raise SkipFile("no text found")
+    pages, dropped = _without_orders(pages)
+    notes = (f"{dropped} sentence(s) giving orders to the assistant, or holding script URLs, "
+             "were left out (passages are data)",) if dropped else ()
     return Document(
         source=source or str(path),
         kind=kind,
         pages=pages,
         sha256=sha,
         metadata=manifest_entry(path),
+        notes=notes,
     )
+
+
+def _without_orders(pages: tuple[Page, ...]) -> tuple[tuple[Page, ...], int]:
+    """Pages without the sentences aimed at the assistant rather than at a reader (see injection.py)."""
+    out, total = [], 0
+    for page in pages:
+        text, dropped = drop_hostile(page.text)
+        total += dropped
+        out.append(Page(page.number, text, page.header) if dropped else page)
+    return tuple(out), total
 
 
 def _read_pdf(path: Path) -> tuple[Page, ...]:
