@@ -121,7 +121,7 @@ class LexicalIndex:
         df: Counter[str] = Counter()
         for chunk in chunks:
             df.update(set(self.terms(chunk.embed_text)))
-        if self.folder.exists():
+        if self.folder.exists() and not getattr(self.catalog, "read_only", False):  # a read-only index: in memory
             cache.write_text(json.dumps({"generation": generation, "n": len(chunks), "df": df}))
         return dict(df)
 
