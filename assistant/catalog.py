@@ -67,6 +67,7 @@ class Catalog:
         self.db_path = db_path
         self._local = threading.local()
         self._ro_uri = ""
+        self.public_only = False
         self.read_only = db_path.exists() and not writable(db_path)
         if self.read_only:
             self._open_read_only()
@@ -96,16 +97,29 @@ class Catalog:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            if self.read_only:
+            if self._ro_uri:
                 conn = sqlite3.connect(self._ro_uri, uri=True, timeout=30)
-                conn.execute("PRAGMA query_only=ON")
             else:
                 conn = sqlite3.connect(self.db_path, timeout=30)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
+                if not self.public_only:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            if self.public_only:
+                _hide_restricted(conn)
+            if self.read_only:
+                conn.execute("PRAGMA query_only=ON")
             self._local.conn = conn
         return conn
+
+    def public_view(self) -> "Catalog":
+        """The same catalogue as a public user sees it, read-only: every query made through it
+        (chunks, files, decisions, counts) sees public rows only, however it is written."""
+        view = object.__new__(Catalog)
+        view.db_path, view._ro_uri = self.db_path, self._ro_uri
+        view._local = threading.local()
+        view.read_only, view.public_only = True, True
+        return view
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -236,6 +250,26 @@ class Catalog:
                 "SELECT MIN(NULLIF(json_extract(metadata, '$.date'), '')), MAX(json_extract(metadata, '$.date')) FROM chunks"
             ).fetchone(),
         }
+
+
+RESTRICTED_CHUNK = "json_extract(metadata, '$.access') = 'restricted'"
+
+
+def _hide_restricted(conn: sqlite3.Connection) -> None:
+    """Temporary views named like the tables shadow them on this connection (SQLite looks in
+    `temp` before `main`), so no query made through it can reach a restricted row."""
+    conn.executescript(f"""
+        CREATE TEMP VIEW IF NOT EXISTS chunks AS SELECT * FROM main.chunks WHERE NOT coalesce({RESTRICTED_CHUNK}, 0);
+        CREATE TEMP VIEW IF NOT EXISTS files AS SELECT * FROM main.files
+            WHERE coalesce(json_extract(metadata, '$.file_access'), '') != 'restricted';
+    """)
+    has_decisions = conn.execute(
+        "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'decisions'").fetchone()
+    if has_decisions:
+        conn.execute(f"""CREATE TEMP VIEW IF NOT EXISTS decisions AS SELECT * FROM main.decisions d
+            WHERE (coalesce(d.chunk_id, '') != '' AND d.chunk_id IN (SELECT id FROM temp.chunks))
+               OR (coalesce(d.chunk_id, '') = '' AND d.path NOT IN (SELECT path FROM main.chunks WHERE {RESTRICTED_CHUNK})
+                   AND d.path IN (SELECT path FROM temp.files))""")
 
 
 def writable(path: Path) -> bool:

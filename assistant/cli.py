@@ -17,6 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="minutes", description="Cited answers from council minutes.", epilog=EPILOG)
     parser.add_argument("--index", help="index folder (env MINUTES_INDEX_DIR; default ./index)")
     parser.add_argument("--chroma-url", help="use a Chroma server at this URL (env MINUTES_CHROMA_URL)")
+    parser.add_argument("--level", choices=["public", "officer"],
+                        help="public: exempt (Part II, closed session) items are left out; officer: everything "
+                             "(env MINUTES_ACCESS_LEVEL; default public)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="read minutes into the index (incremental)")
@@ -83,6 +86,8 @@ def _settings(args):
         overrides["index_dir"] = Path(args.index)
     if args.chroma_url:
         overrides["chroma_url"] = args.chroma_url
+    if getattr(args, "level", None):
+        overrides["access_level"] = args.level
     if getattr(args, "llm", False):
         overrides["answer_mode"] = "llm"
     if getattr(args, "host", None):
@@ -129,10 +134,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _open_index(settings, create: bool = False):
-    """Only ingest creates an index; the commands that read it never leave files behind."""
+    """Only ingest creates an index; the commands that read it never leave files behind. The
+    commands that read it see it at the access level of the settings."""
     from .index import MinutesIndex
 
-    return MinutesIndex.open(settings, create=create)
+    index = MinutesIndex.open(settings, create=create)
+    return index if create else index.view(settings.access_level)
 
 
 def cmd_ingest(args, settings) -> int:

@@ -400,7 +400,7 @@ CSV_COLUMNS = (
 def _open_register(settings):
     from .index import MinutesIndex
 
-    index = MinutesIndex.open(settings, create=False)
+    index = MinutesIndex.open(settings, create=False).view(settings.access_level)
     if index.is_empty():
         raise MinutesError(f"the index at {settings.index_dir} is empty: run `minutes ingest PATH` first")
     register = DecisionRegister.of(index)

@@ -46,5 +46,23 @@ class MinutesIndex:
         lexical = LexicalIndex(catalog, folder / f"{name}.bm25")
         return cls(settings, embedder, catalog, store, lexical)
 
+    def view(self, level: str) -> "MinutesIndex":
+        """The index as a user of `level` sees it: officers see all of it; public users see
+        public text only (catalogue, BM25 and every hit resolved through them)."""
+        from .access import LEVELS, OFFICER
+        from .lexical import PublicLexical
+
+        if level not in LEVELS:
+            raise MinutesError(f"unknown access level {level!r}: use {' or '.join(LEVELS)}")
+        if level == OFFICER or getattr(self, "public_only", False):
+            return self
+        cached = self.__dict__.get("_public")
+        if cached is None:
+            catalog = self.catalog.public_view()
+            cached = MinutesIndex(self.settings, self.embedder, catalog, self.store, PublicLexical(self.lexical, catalog))
+            cached.public_only = True
+            self.__dict__["_public"] = cached
+        return cached
+
     def is_empty(self) -> bool:
         return self.catalog.stats()["chunks"] == 0

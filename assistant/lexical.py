@@ -107,6 +107,7 @@ class LexicalIndex:
         self._date_int = np.array([date_to_int(c.date) for c in chunks], dtype=np.int64)
         self._committee = np.array([c.committee.lower() for c in chunks], dtype=object)
         self._council = np.array([c.council.lower() for c in chunks], dtype=object)
+        self._restricted = np.array([c.access == "restricted" for c in chunks], dtype=bool)
         self._generation = generation
 
     def _document_frequencies(self, chunks: list[Chunk], generation: int) -> dict[str, int]:
@@ -157,7 +158,7 @@ class LexicalIndex:
         self.ensure_current()
         return list(self._chunks)
 
-    def search(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
+    def search(self, query: str, n: int, filters: Filters, public_only: bool = False) -> list[tuple[str, float]]:
         self.ensure_current()
         if self._retriever is None:
             return []
@@ -169,6 +170,8 @@ class LexicalIndex:
             return []
         scores = self._retriever.get_scores(words)
         mask = self._mask(filters)
+        if public_only and self._restricted.any():
+            mask = ~self._restricted if mask is None else mask & ~self._restricted
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         n = min(n, len(scores))
@@ -192,6 +195,32 @@ class LexicalIndex:
         if filters.include_undated:
             in_range |= self._date_int == 0
         return mask & in_range
+
+
+class PublicLexical:
+    """The BM25 index as a public user sees it: the same loaded index (nothing is rebuilt), with
+    restricted chunks never found, looked up, listed or expanded into. Every retrieval path of
+    the Retriever goes through `search`, `chunk` and `item_chunks`, so none can return one."""
+
+    def __init__(self, base: LexicalIndex, catalog):
+        self.base = base
+        self.catalog = catalog  # the catalogue's public view
+
+    def __getattr__(self, name):  # terms, idf, ensure_current, ...: shared with the base
+        return getattr(self.base, name)
+
+    def search(self, query: str, n: int, filters: Filters, public_only: bool = True) -> list[tuple[str, float]]:
+        return self.base.search(query, n, filters, public_only=True)
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        found = self.base.chunk(chunk_id)
+        return found if found is not None and found.access != "restricted" else None
+
+    def item_chunks(self, chunk: Chunk) -> list[Chunk]:
+        return [c for c in self.base.item_chunks(chunk) if c.access != "restricted"]
+
+    def all_chunks(self) -> list[Chunk]:
+        return [c for c in self.base.all_chunks() if c.access != "restricted"]
 
 
 def normalise(text: str) -> str:

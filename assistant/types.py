@@ -60,10 +60,12 @@ class Chunk:
     item: str = ""
     title: str = ""
     ordinal: int = 0  # position in its document
+    access: str = "public"  # or "restricted": exempt items, for members and officers only (see access.py)
 
     def metadata(self) -> dict:
-        """Flat metadata for stores (no None values; date also as an int for ranges)."""
-        return {
+        """Flat metadata for stores (no None values; date also as an int for ranges). `access`
+        is there only when restricted, so the metadata of public chunks is as it always was."""
+        meta = {
             "source": self.source,
             "page_start": self.page_start,
             "page_end": self.page_end,
@@ -77,6 +79,9 @@ class Chunk:
             "title": self.title,
             "ordinal": self.ordinal,
         }
+        if self.access != "public":
+            meta["access"] = self.access
+        return meta
 
     @classmethod
     def from_stored(cls, chunk_id: str, text: str, embed_text: str, meta: dict) -> "Chunk":
@@ -95,6 +100,7 @@ class Chunk:
             item=meta.get("item", ""),
             title=meta.get("title", ""),
             ordinal=int(meta.get("ordinal", 0)),
+            access=meta.get("access", "public"),
         )
 
 

@@ -22,13 +22,14 @@ import shutil
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import quote as url_quote
 from urllib.parse import urlparse
 
+from .access import OFFICER, PUBLIC
 from .config import Settings
 from .dates import find_date, human_date
 from .errors import MinutesError
@@ -200,6 +201,7 @@ class SourceFile:
     url: str = ""  # from the manifest
     sha256: str = ""
     id: str = ""  # what the source route serves it by
+    access: str = "public"  # public, partial (some items exempt) or restricted
 
 
 def file_id(path: str, sha256: str) -> str:
@@ -248,6 +250,9 @@ def source_actions(file: SourceFile | None, page: int, quote: str, page_text: Ca
     shown here with the words marked, and the manifest's URL."""
     if file is None:
         return '<div class="source-actions muted">The file is no longer in the index.</div>'
+    if file.kind == "restricted":  # a public user's view of a file holding exempt items
+        return ('<div class="source-actions muted">The source file also holds exempt items, so it is not '
+                'opened here; the quoted passage is public.</div>')
     parts = []
     name = esc(Path(file.source).name)
     if file.kind == "pdf" and file.id and served(file.path):
@@ -425,6 +430,53 @@ class _DecisionPlace:
         return getattr(self.d, name)
 
 
+def load_users(settings: Settings) -> dict[str, dict]:
+    """Logins: MINUTES_AUTH_USER / MINUTES_AUTH_PASSWORD (level MINUTES_AUTH_LEVEL), and the
+    users file, {"users": {"NAME": {"password_sha256": "HEX", "level": "public" | "officer"}}}
+    (an API client signs in the same way). -> {name: {"sha256", "level"}}."""
+    import json
+
+    users: dict[str, dict] = {}
+    if settings.users_file:
+        try:
+            data = json.loads(Path(settings.users_file).read_text(encoding="utf-8"))
+            listed = data["users"].items()
+        except (OSError, ValueError, KeyError, AttributeError) as exc:
+            raise MinutesError(f"cannot read the users file {settings.users_file}: {exc}") from exc
+        for name, entry in listed:
+            level = str(entry.get("level", PUBLIC))
+            digest = str(entry.get("password_sha256", "")).lower()
+            if level not in (PUBLIC, OFFICER) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+                raise MinutesError(f"the users file {settings.users_file}: user {name!r} needs a password_sha256 "
+                                   "(64 hex digits) and a level of public or officer")
+            users[str(name)] = {"sha256": digest, "level": level}
+    if settings.auth_user and settings.auth_password:
+        level = settings.auth_level if settings.auth_level in (PUBLIC, OFFICER) else PUBLIC
+        users[settings.auth_user] = {"sha256": hashlib.sha256(settings.auth_password.encode()).hexdigest(),
+                                     "level": level}
+    return users
+
+
+def user_levels(settings: Settings) -> dict[str, str]:
+    return {name: entry["level"] for name, entry in load_users(settings).items()}
+
+
+def login_checker(settings: Settings):
+    """gradio's `auth`: a function of (name, password), or None when no login is configured."""
+    import hmac
+
+    users = load_users(settings)
+    if not users:
+        return None
+
+    def check(name: str, password: str) -> bool:
+        entry = users.get(name)
+        given = hashlib.sha256((password or "").encode()).hexdigest()
+        return entry is not None and hmac.compare_digest(given, entry["sha256"])
+
+    return check
+
+
 def upload_folder(settings: Settings, kind: str) -> Path:
     folder = (Path(settings.index_dir) / UPLOAD_DIR / kind).resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -450,6 +502,32 @@ class ChatApp:
         self.index = service.index
         self._files_cache: tuple[int, dict[str, SourceFile]] | None = None
         self._ingest_lock = threading.Lock()
+        self.levels = user_levels(settings)  # login -> public | officer; anyone else is public
+        self._services = {OFFICER: service}
+
+    # -- access levels
+    def level_of(self, user: str | None) -> str:
+        """A signed-in user's level; anyone not signed in, or not listed, is public."""
+        return self.levels.get(user, PUBLIC) if user else PUBLIC
+
+    def service_for(self, level: str):
+        """The answer service over the index as `level` sees it (the LLM is shared)."""
+        if level not in self._services:
+            from .answer.service import AnswerService
+
+            self._services[level] = AnswerService(self.settings, self.index.view(level), llm=self.service.llm)
+        return self._services[level]
+
+    def files_for(self, level: str) -> Callable[[str], SourceFile | None]:
+        """`files` as `level` sees them: for the public, a file holding exempt items is not opened."""
+        if level == OFFICER:
+            return self.files
+
+        def public_files(source: str) -> SourceFile | None:
+            file = self.files(source)
+            return file if file is None or file.access == PUBLIC else replace(file, kind="restricted")
+
+        return public_files
 
     # -- sources
     def files(self, source: str) -> SourceFile | None:
@@ -461,7 +539,7 @@ class ChatApp:
                     continue
                 kind = SUPPORTED_SUFFIXES.get(Path(rec.path).suffix.lower(), "text")
                 item = SourceFile(rec.path, rec.source, kind, rec.metadata.get("url") or "", rec.sha256,
-                                  file_id(rec.path, rec.sha256))
+                                  file_id(rec.path, rec.sha256), rec.metadata.get("file_access") or PUBLIC)
                 table[rec.source] = item
                 table.setdefault(rec.path, item)
                 table.setdefault("id:" + item.id, item)
@@ -476,6 +554,8 @@ class ChatApp:
         file = self.files("id:" + fid)
         if file is None or file.kind != "pdf":
             return None
+        if file.access != PUBLIC and self.level_of(user) != OFFICER:
+            return None  # exempt items are for officers only: not found, like anything else
         path = Path(file.path)
         try:
             if os.path.realpath(path) != str(path) or not path.is_file():
@@ -499,11 +579,12 @@ class ChatApp:
 
         return label_of(chunk)
 
-    def sources_html(self, answer: Answer | None) -> str:
-        return render_sources(answer, self.files, self.page_text, self.is_served, self.label)
+    def sources_html(self, answer: Answer | None, level: str = PUBLIC) -> str:
+        return render_sources(answer, self.files_for(level), self.page_text, self.is_served, self.label)
 
     # -- chat
-    def chat(self, message: str, history: list, council: str, committee: str, since: str, until: str) -> Iterator:
+    def chat(self, message: str, history: list, council: str, committee: str, since: str, until: str,
+             level: str = PUBLIC) -> Iterator:
         """One turn: yields (chat history, textbox, sources panel) as the answer streams."""
         message = (message or "").strip()
         history = list(history or [])
@@ -518,7 +599,7 @@ class ChatApp:
         try:
             filters = parse_filters(council, committee, since, until)
             answer = None
-            for event in self.service.ask_stream(message, earlier, filters):
+            for event in self.service_for(level).ask_stream(message, earlier, filters):
                 if event.kind == "delta":
                     streamed += event.text
                     history[-1] = {"role": "assistant", "content": answer_html(streamed)}
@@ -528,7 +609,7 @@ class ChatApp:
             if answer is None:
                 raise MinutesError("No answer came back; please try again.")
             history[-1] = {"role": "assistant", "content": answer_html(answer.text)}
-            yield history, "", self.sources_html(answer)
+            yield history, "", self.sources_html(answer, level)
         except Exception as exc:  # the server keeps running; the user reads a sentence
             if isinstance(exc, MinutesError):
                 log.info("chat: %s", exc)
@@ -547,16 +628,16 @@ class ChatApp:
             return f"⚠ {exc}"
 
     # -- status
-    def status(self) -> str:
+    def status(self, level: str = PUBLIC) -> str:
         try:
-            return status_line(self.index.catalog.stats(), self.service.mode)
+            return status_line(self.index.view(level).catalog.stats(), self.service.mode)
         except Exception as exc:
             log.exception("status failed")
             return friendly_error(exc, "reading the index")
 
-    def filter_choices(self) -> tuple[list, list]:
+    def filter_choices(self, level: str = PUBLIC) -> tuple[list, list]:
         try:
-            stats = self.index.catalog.stats()
+            stats = self.index.view(level).catalog.stats()
         except Exception:
             log.exception("reading the councils and committees failed")
             stats = {"councils": [], "committees": []}
@@ -637,19 +718,17 @@ class ChatApp:
         shutil.rmtree(dest.parent, ignore_errors=True)
 
     # -- decisions
-    def register(self):
+    def register(self, level: str = PUBLIC):
         from .decisions import DecisionRegister
 
-        try:  # with the index, history can use its BM25
-            return DecisionRegister(self.index.catalog, self.index)
-        except TypeError:
-            return DecisionRegister(self.index.catalog)
+        index = self.index.view(level)
+        return DecisionRegister(index.catalog, index)  # with the index, history can use its BM25
 
-    def decisions(self, text, outcome, council, committee, since, until):
+    def decisions(self, text, outcome, council, committee, since, until, level: str = PUBLIC):
         """-> (table rows, note, the decisions shown, passage panel)."""
         try:
             filters = parse_filters(council, committee, since, until)
-            found = self.register().list(filters, outcome or "", (text or "").strip(), 500)
+            found = self.register(level).list(filters, outcome or "", (text or "").strip(), 500)
             note = (f"{len(found)} decision(s). Select a row to see its source passage." if found else
                     "No recorded decisions match." + ("" if filters.is_empty() and not text and not outcome
                                                       else " Try fewer filters."))
@@ -658,24 +737,25 @@ class ChatApp:
             log.exception("decisions failed")
             return [], friendly_error(exc, "listing decisions"), [], _empty_decision_panel()
 
-    def decision_source(self, shown: list, row: int | None, row_value: list | None = None) -> str:
+    def decision_source(self, shown: list, row: int | None, row_value: list | None = None,
+                        level: str = PUBLIC) -> str:
         """The passage of the selected row. The row's values identify it (the table can be
         sorted and searched in the browser, which changes row numbers); else its number."""
         try:
             d = pick_decision(shown, row, row_value)
             if d is None:
                 return _empty_decision_panel()
-            chunk = self.index.lexical.chunk(d.chunk_id) if d.chunk_id else None
-            return render_decision_source(d, chunk, self.files, self.page_text, self.is_served)
+            chunk = self.index.view(level).lexical.chunk(d.chunk_id) if d.chunk_id else None
+            return render_decision_source(d, chunk, self.files_for(level), self.page_text, self.is_served)
         except Exception as exc:
             log.exception("decision source failed")
             return f'<div class="muted">{esc(friendly_error(exc, "opening the source"))}</div>'
 
-    def history(self, topic, council, committee, since, until) -> str:
+    def history(self, topic, council, committee, since, until, level: str = PUBLIC) -> str:
         try:
             filters = parse_filters(council, committee, since, until)
-            entries = self.register().history(topic.strip(), filters) if (topic or "").strip() else []
-            return render_timeline(topic, entries, self.files, self.page_text, self.is_served)
+            entries = self.register(level).history(topic.strip(), filters) if (topic or "").strip() else []
+            return render_timeline(topic, entries, self.files_for(level), self.page_text, self.is_served)
         except Exception as exc:
             log.exception("history failed")
             return f'<div class="muted">{esc(friendly_error(exc, "building the history"))}</div>'
@@ -735,36 +815,50 @@ def build_app(service, settings: Settings):
     def unskip(values):
         return tuple(gr.skip() if isinstance(v, _Skip) else v for v in values)
 
-    def chat(message, history, council, committee, since, until):
-        for values in app.chat(message, history, council, committee, since, until):
+    def level(request) -> str:  # the signed-in user's access level (public when nobody is)
+        return app.level_of(getattr(request, "username", None))
+
+    def chat(message, history, council, committee, since, until, request):
+        for values in app.chat(message, history, council, committee, since, until, level(request)):
             yield unskip(values)
 
-    def refresh():
-        councils, committees = app.filter_choices()
-        return app.status(), gr.update(choices=councils), gr.update(choices=committees)
+    def refresh(request):
+        councils, committees = app.filter_choices(level(request))
+        return app.status(level(request)), gr.update(choices=councils), gr.update(choices=committees)
 
-    def add_documents(files, earlier):
+    def add_documents(files, earlier, request):
         results, status, rows = app.add_documents(files, earlier)
-        councils, committees = app.filter_choices()
-        return results, status, rows, None, gr.update(choices=councils), gr.update(choices=committees)
+        councils, committees = app.filter_choices(level(request))
+        return results, app.status(level(request)), rows, None, gr.update(choices=councils), gr.update(choices=committees)
+
+    def decisions(text, outcome, council, committee, since, until, request):
+        return app.decisions(text, outcome, council, committee, since, until, level(request))
+
+    def history(topic, council, committee, since, until, request):
+        return app.history(topic, council, committee, since, until, level(request))
+
+    def new_conversation(request):
+        return app.new_conversation()
 
     def example(evt: gr.SelectData):
         value = evt.value
         return value.get("text", "") if isinstance(value, dict) else str(value or "")
 
-    def select_decision(shown, evt: gr.SelectData):
+    def select_decision(shown, evt: gr.SelectData, request):
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        return app.decision_source(shown, row, getattr(evt, "row_value", None))
+        return app.decision_source(shown, row, getattr(evt, "row_value", None), level(request))
 
-    # This module postpones annotations, and gradio finds SelectData by the annotation's type.
+    # This module postpones annotations, and gradio finds SelectData and Request by the annotation's type.
     example.__annotations__["evt"] = gr.SelectData
     select_decision.__annotations__["evt"] = gr.SelectData
+    for handler in (chat, refresh, add_documents, decisions, history, new_conversation, select_decision):
+        handler.__annotations__["request"] = gr.Request
 
-    councils, committees = app.filter_choices()
+    councils, committees = app.filter_choices(PUBLIC)  # the page as built: before anyone is known
     # Uploaded files are copied into the index's folder; gradio's own copies are dropped after an hour.
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(f"## {TITLE}")
-        status = gr.Markdown(app.status(), elem_id="status-line")
+        status = gr.Markdown(app.status(PUBLIC), elem_id="status-line")
         with gr.Row(equal_height=True):
             council = gr.Dropdown(councils, value="", label="Council", elem_id="filter-council", scale=2)
             committee = gr.Dropdown(committees, value="", label="Committee", elem_id="filter-committee", scale=2)
@@ -827,17 +921,17 @@ def build_app(service, settings: Settings):
               api_name=API_CHAT, api_description="Ask a question; returns the conversation, the cleared box and the sources.")
         chatbot.example_select(example, None, msg, api_visibility="private").then(
             chat, [msg, chatbot, *filters], [chatbot, msg, sources], api_visibility="private")
-        new.click(app.new_conversation, None, [chatbot, msg, sources], api_visibility="private")
-        chatbot.clear(app.new_conversation, None, [chatbot, msg, sources], api_visibility="private")
+        new.click(new_conversation, None, [chatbot, msg, sources], api_visibility="private")
+        chatbot.clear(new_conversation, None, [chatbot, msg, sources], api_visibility="private")
         gr.on([f.change for f in filters], app.filters_changed, filters, active, api_visibility="private",
               show_progress="hidden")
 
         # Decisions and history use the same filters.
         decision_inputs = [dtext, doutcome, *filters]
-        gr.on([dsearch.click, dtext.submit, doutcome.change, decisions_tab.select, demo.load], app.decisions, decision_inputs,
+        gr.on([dsearch.click, dtext.submit, doutcome.change, decisions_tab.select, demo.load], decisions, decision_inputs,
               [dtable, dnote, dshown, dsource], api_visibility="private", show_progress="hidden")
         dtable.select(select_decision, dshown, dsource, api_visibility="private")
-        gr.on([hbutton.click, topic.submit], app.history, [topic, *filters], timeline, api_visibility="private")
+        gr.on([hbutton.click, topic.submit], history, [topic, *filters], timeline, api_visibility="private")
 
         upload.upload(add_documents, [upload, added], [results, status, added, upload, council, committee],
                       api_visibility="private",
@@ -923,8 +1017,9 @@ def launch_options(settings: Settings, index, **overrides) -> dict:
         css=CSS,
         quiet=False,
     )
-    if settings.auth_user and settings.auth_password:
-        options["auth"] = (settings.auth_user, settings.auth_password)
+    logins = login_checker(settings)
+    if logins is not None:
+        options["auth"] = logins
         options["auth_message"] = "Sign in to the council minutes assistant."
     options.update(overrides)
     return options
@@ -955,8 +1050,9 @@ def serve(settings: Settings) -> None:
     print("Loading the models…", flush=True)
     service.warm()
     app = build_app(service, settings)
-    if settings.auth_user and settings.auth_password:
-        print("Sign-in is required (MINUTES_AUTH_USER / MINUTES_AUTH_PASSWORD).", flush=True)
+    if settings.users_file or (settings.auth_user and settings.auth_password):
+        print("Sign-in is required (MINUTES_AUTH_USER / MINUTES_AUTH_PASSWORD, MINUTES_USERS_FILE); "
+              "exempt items are shown to officers only.", flush=True)
     try:
         launch(app, settings, index)
     except OSError as exc:  # the port is taken, or the address is not this machine's

@@ -701,3 +701,243 @@ def test_local_llm_on_a_poisoned_corpus_repeats_no_orders(poisoned_and_clean):
         answer = service.ask(question)
         assert answer.mode.startswith("llm")
         _assert_clean(answer)
+
+
+# ---- access levels: exempt items reach officers only ---------------------------------------
+
+CABINET = """Minutes of the Cabinet, Testshire Council, 14 May 2024
+12 Library opening hours
+The cabinet member for communities introduced the report on library opening hours.
+RESOLVED that the library opening hours be extended to 8pm on Thursdays.
+13 Exclusion of the press and public
+RESOLVED that under Section 100A(4) of the Local Government Act 1972 the press and public be excluded from the meeting for the following item of business on the grounds that it involves the likely disclosure of exempt information as defined in paragraph 3 of Part 1 of Schedule 12A to the Act.
+14 Disposal of the Quarry Lane depot
+The director of resources presented the exempt report on the disposal of the Quarry Lane depot to Zephyr Holdings.
+RESOLVED that the Quarry Lane depot be sold to Zephyr Holdings for £2.4 million.
+The press and public were readmitted to the meeting.
+15 Parks maintenance contract
+The cabinet member for environment introduced the report on the parks maintenance contract.
+RESOLVED that the parks maintenance contract be extended for one year.
+"""
+PAY = """Minutes of the Senior Pay Panel, Testshire Council, 20 March 2024
+1 Chief Executive pay
+The panel considered the pay of the Chief Executive against comparable councils.
+RESOLVED that the salary of the Chief Executive be set at £185,000 from 1 April 2024, with a Wombat allowance.
+"""
+PLANNING = """MINUTES OF THE REGULAR CITY COUNCIL MEETING
+TUESDAY--JUNE 4, 2024
+(24-101) Recommendation to Approve Replacement Windows at the Old School. Approved.
+Councilmember Able moved approval of the recommendation. Councilmember Baker seconded the motion, which carried by unanimous voice vote - 5.
+(24-102) Recommendation to Start Enforcement Proceedings at Quokka Farm.
+The City Attorney reported on the unauthorised works at Quokka Farm and the legal advice received.
+Councilmember Able moved approval of enforcement proceedings against the owner of Quokka Farm. Councilmember Baker seconded the motion, which carried by unanimous voice vote - 5.
+(24-103) Recommendation to Accept the Appeals Update. Accepted.
+"""
+SECRETS = ("zephyr", "2.4 million", "185,000", "wombat", "quokka", "quarry lane", "exempt information",
+           "senior pay panel")
+PUBLIC_FACTS = ("library opening hours be extended", "parks maintenance contract be extended",
+                "replacement windows at the old school")
+QUESTIONS = [
+    "Who was the Quarry Lane depot sold to?", "What did cabinet resolve on the Quarry Lane depot?",
+    "How much was the depot sold for?", "What is the Chief Executive's salary?", "What is the Wombat allowance?",
+    "What enforcement was started at Quokka Farm?", "Who moved enforcement proceedings?",
+    "What did the senior pay panel resolve?", "What was Zephyr Holdings paid?",
+    "What did cabinet resolve on library opening hours?", "What was resolved about the parks maintenance contract?",
+    "Who moved approval of the replacement windows at the Old School?",
+]
+
+
+def _exempt_pdf(path: Path) -> None:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for line in CABINET.replace("£", "GBP ").split("\n"):
+        if line:
+            pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+
+
+@pytest.fixture(scope="module")
+def exempt_index(tmp_path_factory, real_embedder):
+    """The bundled minutes, and minutes with exempt items: detected from the wording (cabinet,
+    text and PDF), a file the manifest marks restricted (pay panel), and an item the manifest
+    lists (24-102)."""
+    import json
+
+    tmp = tmp_path_factory.mktemp("exempt")
+    folder = tmp / "council"
+    shutil.copytree(CORPUS, folder)
+    (folder / "cabinet-2024-05-14.txt").write_text(CABINET, encoding="utf-8")
+    (folder / "pay-panel-2024-03-20.txt").write_text(PAY, encoding="utf-8")
+    (folder / "council-2024-06-04.txt").write_text(PLANNING, encoding="utf-8")
+    _exempt_pdf(folder / "cabinet-2024-05-14.pdf")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"]["pay-panel-2024-03-20.txt"] = {"access": "restricted"}
+    manifest["files"]["council-2024-06-04.txt"] = {"restricted_items": ["24-102"]}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    index = MinutesIndex.open(Settings(index_dir=tmp / "index"), embedder=real_embedder)
+    report = run_ingest(index, folder)
+    assert report.files_indexed == 9, report.summary()
+    notes = {Path(s).name: n for s, n in report.notes}
+    assert re.fullmatch(r"restricted to officers: (\d+) of \1 passages \(the manifest marks it restricted\)",
+                        notes["pay-panel-2024-03-20.txt"]), notes
+    assert notes["cabinet-2024-05-14.txt"].startswith("restricted to officers: ")
+    assert "the press and public were excluded" in notes["cabinet-2024-05-14.txt"]
+    assert "the manifest lists restricted items" in notes["council-2024-06-04.txt"]
+    return index
+
+
+def _leaks(text: str) -> list[str]:
+    return [s for s in SECRETS if s in (text or "").lower()]
+
+
+def test_exempt_items_are_marked_and_public_text_is_not(exempt_index):
+    chunks = exempt_index.catalog.chunks()
+    restricted = [c for c in chunks if c.access == "restricted"]
+    public = [c for c in chunks if c.access == "public"]
+    assert restricted and public
+    for c in public:  # no exempt words in a public chunk
+        assert not _leaks(c.text), c.text
+    for secret in ("zephyr", "185,000", "quokka"):  # every exempt fact is in a restricted chunk
+        assert any(secret in c.text.lower() for c in restricted), secret
+    for fact in PUBLIC_FACTS:  # and public business stays public
+        assert any(fact in c.text.lower() for c in public), fact
+
+
+def test_a_public_user_gets_no_restricted_text_by_search_answers_citations_or_closest(exempt_index):
+    from assistant.answer.service import AnswerService
+
+    public = AnswerService(exempt_index.settings, exempt_index.view("public"))
+    officer = AnswerService(exempt_index.settings, exempt_index.view("officer"))
+    seen_by_officer = []
+    for question in QUESTIONS:
+        # search, dense and BM25 and fused
+        for mode in ("hybrid", "dense", "lexical"):
+            for hit in public.index.retriever.search(question, k=10, mode=mode):
+                assert hit.chunk.access == "public" and not _leaks(hit.chunk.text), (question, mode)
+        answer = public.ask(question)
+        shown = [answer.text] + [c.quote + c.chunk.text for c in answer.citations] + \
+                [h.chunk.text for h in answer.closest]
+        assert not _leaks(" ".join(shown)), (question, answer.text)
+        assert all(c.chunk.access == "public" for c in answer.citations)
+        seen_by_officer += _leaks(" ".join([officer.ask(question).text] + [
+            c.chunk.text for c in officer.ask(question).citations]))
+    # item expansion (decision passages of the same item) brings none in
+    hits = public.index.retriever.search("Quarry Lane depot Zephyr", k=10)
+    assert all(h.chunk.access == "public" for h in public.index.retriever.expand_items(hits, ("resolution", "motion")))
+    # the officer sees the exempt items
+    assert {"zephyr", "185,000", "quokka"} <= set(seen_by_officer)
+    # and the public answers still say the public decisions
+    assert "library opening hours be extended" in public.ask(QUESTIONS[-3]).text
+
+
+def test_a_public_user_gets_no_restricted_decisions_history_or_stats(exempt_index):
+    from assistant.decisions import DecisionRegister
+
+    public_view, officer_view = exempt_index.view("public"), exempt_index.view("officer")
+    public, officer = DecisionRegister.of(public_view), DecisionRegister.of(officer_view)
+    listed = public.list(limit=1000)
+    assert listed and not any(_leaks(d.text + d.title) for d in listed)
+    assert any("library opening hours" in d.text for d in listed)
+    everything = officer.list(limit=1000)
+    assert any("zephyr" in d.text.lower() for d in everything) and any("quokka" in d.text.lower() for d in everything)
+    assert len(everything) > len(listed)
+    for topic in ("Quarry Lane depot", "Quokka Farm", "Chief Executive pay", "library opening hours"):
+        entries = public.history(topic)
+        assert not any(_leaks(e.text + e.title) for e in entries), topic
+    assert any("quokka" in e.text.lower() for e in officer.history("Quokka Farm"))
+    for d in listed:  # the passage a decision row opens is public too
+        chunk = public.chunk(d.chunk_id) if d.chunk_id else None
+        assert chunk is None or not _leaks(chunk.text)
+    assert public.chunk(next(d.chunk_id for d in everything if "zephyr" in d.text.lower())) is None
+    stats = public_view.catalog.stats()
+    assert "Senior Pay Panel" not in " ".join(stats["committees"])
+    assert stats["chunks"] < officer_view.catalog.stats()["chunks"]
+
+
+def test_a_public_user_gets_no_restricted_file_or_page(exempt_index):
+    from assistant import ui
+    from assistant.answer.service import AnswerService
+
+    settings = exempt_index.settings.model_copy(update={"auth_user": "clerk", "auth_password": "pw",
+                                                        "auth_level": "officer"})
+    chat = ui.ChatApp(AnswerService(settings, exempt_index), settings)
+    assert chat.level_of("clerk") == "officer" and chat.level_of("someone") == "public" and chat.level_of(None) == "public"
+    pdf = chat.files(str(next(Path(r.path) for r in exempt_index.catalog.files() if r.path.endswith(".pdf"))))
+    assert pdf.access in ("partial", "restricted")  # (the parser reads this synthetic PDF as one paragraph)
+    assert chat.served_file(pdf.id, None) is None and chat.served_file(pdf.id, "someone") is None
+    assert chat.served_file(pdf.id, "clerk") == Path(pdf.path)
+    # the chat's answer, sources panel, decisions tab and history for a public user
+    shown = []
+    for question in QUESTIONS:
+        for history, _box, sources in chat.chat(question, [], "", "", "", "", "public"):
+            shown += [t["content"] for t in history if t["role"] == "assistant"]  # (the question is the user's)
+            shown += [sources.replace(ui.esc(question), "")] if isinstance(sources, str) else []
+    shown = " ".join(shown)
+    assert not _leaks(shown)
+    assert "The source file also holds exempt items" in shown or "minutes/source/" + pdf.id not in shown
+    table, _note, decisions, _panel = chat.decisions("", "", "", "", "", "", "public")
+    assert table and not _leaks(str(table))
+    assert chat.history("Quarry Lane depot", "", "", "", "", "public") == \
+        '<div class="muted">No recorded history for “Quarry Lane depot”.</div>'  # (the topic is the user's)
+    assert "zephyr" in chat.history("Quarry Lane depot", "", "", "", "", "officer").lower()
+    assert not _leaks(chat.status("public") + str(chat.filter_choices("public")))
+    # officers see it all
+    officer_table, *_ = chat.decisions("", "", "", "", "", "", "officer")
+    assert "zephyr" in str(officer_table).lower()
+
+
+def test_cli_shows_exempt_items_to_officers_only(exempt_index):
+    index_dir = str(exempt_index.settings.index_dir)
+    for command in (["search", "Zephyr Holdings depot", "--json"], ["ask", "Who was the Quarry Lane depot sold to?"],
+                    ["decisions", "--json"], ["history", "Quokka Farm"]):
+        code, out, err = _cli("--index", index_dir, *command)
+        assert code == 0, err
+        assert not _leaks(out.replace('"Quokka Farm"', "")), (command, out)  # (the topic asked is the user's)
+    code, out, err = _cli("--index", index_dir, "--level", "officer", "decisions", "--json")
+    assert code == 0 and "zephyr" in out.lower()
+
+
+def _api_chat(client, question: str) -> str:
+    """The chat through gradio's HTTP API, as an API client would call it; -> the raw result."""
+    started = client.post("/gradio_api/call/chat", json={"data": [question, [], "", "", "", ""]})
+    assert started.status_code == 200, started.text
+    event = started.json()["event_id"]
+    return client.get(f"/gradio_api/call/chat/{event}", timeout=120).text
+
+
+@pytest.mark.slow
+def test_the_api_and_the_source_route_follow_the_users_level(exempt_index, tmp_path):
+    import hashlib
+    import json
+
+    import httpx
+
+    from assistant import ui
+    from assistant.answer.service import AnswerService
+
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps({"users": {
+        "resident": {"password_sha256": hashlib.sha256(b"open").hexdigest(), "level": "public"},
+        "clerk": {"password_sha256": hashlib.sha256(b"s3cret").hexdigest(), "level": "officer"}}}))
+    settings = exempt_index.settings.model_copy(update={"users_file": str(users), "port": _free_port()})
+    demo = ui.build_app(AnswerService(settings, exempt_index), settings)
+    ui.launch(demo, settings, exempt_index, prevent_thread_lock=True, quiet=True)
+    url = f"http://127.0.0.1:{settings.port}"
+    try:
+        assert httpx.post(url + "/gradio_api/call/chat", json={"data": ["x", [], "", "", "", ""]}).status_code == 401
+        sessions = {}
+        for name, password in (("resident", "open"), ("clerk", "s3cret")):
+            client = httpx.Client(base_url=url, timeout=60)
+            assert client.post("/login", data={"username": name, "password": password}).status_code == 200
+            sessions[name] = client
+        assert sessions["resident"].post("/login", data={"username": "clerk", "password": "open"}).status_code != 200
+        public = _api_chat(sessions["resident"], "Who was the Quarry Lane depot sold to?")
+        officer = _api_chat(sessions["clerk"], "Who was the Quarry Lane depot sold to?")
+        assert "zephyr" not in public.lower() and "zephyr" in officer.lower()
+        pdf = demo.chat_app.files(next(r.path for r in exempt_index.catalog.files() if r.path.endswith(".pdf")))
+        route = "/" + ui.file_link(pdf.id, 1).split("#")[0]
+        assert sessions["resident"].get(route).status_code == 404
+        assert sessions["clerk"].get(route).status_code == 200
+    finally:
+        demo.close()

@@ -330,5 +330,6 @@ def test_launch_options_are_safe_by_default(tmp_path):
     assert "auth" not in options
     assert "auth" not in ui.launch_options(Settings(index_dir=tmp_path, auth_user="clerk"), FakeIndex([]))
     with_login = ui.launch_options(Settings(index_dir=tmp_path, auth_user="clerk", auth_password="s3cret"), FakeIndex([]))
-    assert with_login["auth"] == ("clerk", "s3cret")
+    assert with_login["auth"]("clerk", "s3cret") and not with_login["auth"]("clerk", "wrong")
+    assert not with_login["auth"]("someone", "s3cret")
     assert ui.launch_options(settings, FakeIndex([]), server_port=1234)["server_port"] == 1234

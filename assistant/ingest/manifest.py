@@ -1,7 +1,8 @@
 """The optional manifest of a folder of minutes: what is known about each file.
 
 `manifest.json` beside the files: {"files": {"NAME": {"council": ..., "committee": ...,
-"date": "YYYY-MM-DD", "item": ..., "title": ..., "url": ..., "licence": ..., "attribution": ...}}}.
+"date": "YYYY-MM-DD", "item": ..., "title": ..., "url": ..., "licence": ..., "attribution": ...,
+"access": "public" | "restricted", "restricted_items": ["12", ...]}}}.
 Fields that are not known are left out or null; they never override with a guess.
 """
 
@@ -14,7 +15,8 @@ from pathlib import Path
 from ..errors import MinutesError
 
 MANIFEST_NAME = "manifest.json"
-KNOWN_FIELDS = ("council", "committee", "date", "item", "title", "url", "licence", "attribution")
+KNOWN_FIELDS = ("council", "committee", "date", "item", "title", "url", "licence", "attribution",
+                "access", "restricted_items")  # access: public | restricted; restricted_items: item numbers
 
 
 @lru_cache(maxsize=64)

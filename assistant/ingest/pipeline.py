@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from .. import access
 from ..chunking import chunk_naive, chunk_segments
 from ..catalog import FileRecord
 from ..errors import MinutesError, SkipFile
 from ..index import MinutesIndex
 from ..types import Chunk, Segment
+from .manifest import manifest_entry
 from .readers import SUPPORTED_SUFFIXES, read_document
 from .structure import parse
 
@@ -148,7 +150,8 @@ _WORKER_COUNTER: Callable[[str], int] | None = None
 
 
 def prepare(path: str, source: str, sha: str, size: int, mtime: float, chunker: str, chunk_tokens: int,
-            model_path: str = "", count_tokens: Callable[[str], int] | None = None) -> Prepared:
+            model_path: str = "", count_tokens: Callable[[str], int] | None = None,
+            detect_exempt: bool = True) -> Prepared:
     """Read, parse and chunk one file. Runs in worker processes: takes and returns plain data."""
     global _WORKER_COUNTER
     if count_tokens is None:
@@ -171,11 +174,22 @@ def prepare(path: str, source: str, sha: str, size: int, mtime: float, chunker: 
     out.empty_pages = [page.number for page in doc.pages if not page.text.strip()]
     out.notes = list(doc.notes)
     out.metadata = dict(doc.metadata, chunker=chunker)
+    segments = parse(doc)
+    flags, why = access.plan(doc, segments, detect_exempt)  # exempt items: never chunked together with public text
     if chunker == "naive":
-        out.chunks = chunk_naive(doc)
+        out.chunks = access.mark_by_text(chunk_naive(doc), segments, flags)
     else:
-        out.segments = parse(doc)
-        out.chunks = chunk_segments(source, out.segments, chunk_tokens, count_tokens)
+        out.segments = segments
+        out.chunks = access.chunk_by_access(
+            segments, flags, lambda run: chunk_segments(source, run, chunk_tokens, count_tokens))
+    out.metadata["access_version"] = access.ACCESS_VERSION
+    if not detect_exempt:
+        out.metadata["detect_exempt"] = False
+    level = access.file_access(out.chunks)
+    if level != access.PUBLIC:
+        out.metadata["file_access"] = level  # partial or restricted: not served to the public
+        restricted = sum(1 for c in out.chunks if c.access == access.RESTRICTED)
+        out.notes.append(f"restricted to officers: {restricted} of {len(out.chunks)} passages ({why})")
     out.seconds_parse = time.perf_counter() - t1
     return out
 
@@ -258,7 +272,8 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
         stat = path.stat()
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         known = catalog.file(str(path))
-        if known and known.sha256 == sha and known.metadata.get("chunker", "structure") == settings.chunker:
+        if known and known.sha256 == sha and known.metadata.get("chunker", "structure") == settings.chunker \
+                and _same_access(known, path, settings.detect_exempt):
             report.files_unchanged += 1
             if known.status == "skipped":
                 report.files_skipped += 1
@@ -316,11 +331,13 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
 
             executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                            initializer=_worker_init)
-            extra = (settings.chunker, settings.chunk_tokens, settings.embedding_model_path)
+            extra = (settings.chunker, settings.chunk_tokens, settings.embedding_model_path, None,
+                     settings.detect_exempt)
             prepared = executor.map(_prepare_args, [item + extra for item in todo])
         else:
             prepared = (
-                prepare(*item, settings.chunker, settings.chunk_tokens, count_tokens=index.embedder.count_tokens)
+                prepare(*item, settings.chunker, settings.chunk_tokens, count_tokens=index.embedder.count_tokens,
+                        detect_exempt=settings.detect_exempt)
                 for item in todo
             )
         for prep in prepared:
@@ -356,6 +373,18 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
             bar.close()
         report.wall_seconds = time.perf_counter() - started
     return report
+
+
+def _same_access(known: FileRecord, path: Path, detect: bool) -> bool:
+    """Whether the file's access was decided by these rules and the manifest as it is now: a
+    file marked restricted after it was ingested is read again, even if its bytes are the same."""
+    if known.status != "indexed":
+        return True
+    declared = manifest_entry(path)
+    return (known.metadata.get("access_version") == access.ACCESS_VERSION
+            and known.metadata.get("detect_exempt", True) == detect
+            and known.metadata.get("access") == declared.get("access")
+            and known.metadata.get("restricted_items") == declared.get("restricted_items"))
 
 
 def _worker_init() -> None:
