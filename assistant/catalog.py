@@ -6,6 +6,7 @@ from, and what dense hits are resolved against (a vector with no catalogue row i
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from .errors import MinutesError
 from .types import Chunk
 
 SCHEMA = """
@@ -58,26 +60,71 @@ class FileRecord:
 
 
 class Catalog:
+    """Opened for writing, or read-only when its folder cannot be written (an index on a
+    read-only mount still answers questions; anything that would change it says why not)."""
+
     def __init__(self, db_path: Path):
         self.db_path = db_path
-        db_path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self.connect() as db:
-            db.executescript(SCHEMA)
+        self._ro_uri = ""
+        self.public_only = False
+        self.read_only = db_path.exists() and not writable(db_path)
+        if self.read_only:
+            self._open_read_only()
+            return
+        try:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.connect() as db:
+                db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise MinutesError(f"cannot open the index catalogue {db_path}: {exc}") from exc
+
+    def _open_read_only(self) -> None:
+        base = "file:" + str(self.db_path.resolve()).replace("?", "%3f").replace("#", "%23")
+        for uri in (base + "?mode=ro", base + "?mode=ro&immutable=1"):
+            # plain read-only needs the WAL's shared-memory file; on a read-only mount without
+            # one, the file is read as it is (immutable)
+            try:
+                conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=True)
+                conn.execute("SELECT COUNT(*) FROM files").fetchone()
+                conn.close()
+                self._ro_uri = uri
+                return
+            except sqlite3.Error as last:
+                error = last
+        raise MinutesError(f"cannot read the index catalogue {self.db_path}: {error}")
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.db_path, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
+            if self._ro_uri:
+                conn = sqlite3.connect(self._ro_uri, uri=True, timeout=30)
+            else:
+                conn = sqlite3.connect(self.db_path, timeout=30)
+                if not self.public_only:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            if self.public_only:
+                _hide_restricted(conn)
+            if self.read_only:
+                conn.execute("PRAGMA query_only=ON")
             self._local.conn = conn
         return conn
+
+    def public_view(self) -> "Catalog":
+        """The same catalogue as a public user sees it, read-only: every query made through it
+        (chunks, files, decisions, counts) sees public rows only, however it is written."""
+        view = object.__new__(Catalog)
+        view.db_path, view._ro_uri = self.db_path, self._ro_uri
+        view._local = threading.local()
+        view.read_only, view.public_only = True, True
+        return view
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A transaction: committed on success, rolled back on any error or interrupt."""
+        self.require_writable()
         conn = self._conn()
         try:
             yield conn
@@ -85,6 +132,11 @@ class Catalog:
         except BaseException:
             conn.rollback()
             raise
+
+    def require_writable(self) -> None:
+        if self.read_only:
+            raise MinutesError(f"the index at {self.db_path.parent} is read-only here: it answers questions, "
+                               "but adding or changing documents needs write access to its folder")
 
     # ---- state ------------------------------------------------------------------------
 
@@ -198,6 +250,31 @@ class Catalog:
                 "SELECT MIN(NULLIF(json_extract(metadata, '$.date'), '')), MAX(json_extract(metadata, '$.date')) FROM chunks"
             ).fetchone(),
         }
+
+
+RESTRICTED_CHUNK = "json_extract(metadata, '$.access') = 'restricted'"
+
+
+def _hide_restricted(conn: sqlite3.Connection) -> None:
+    """Temporary views named like the tables shadow them on this connection (SQLite looks in
+    `temp` before `main`), so no query made through it can reach a restricted row."""
+    conn.executescript(f"""
+        CREATE TEMP VIEW IF NOT EXISTS chunks AS SELECT * FROM main.chunks WHERE NOT coalesce({RESTRICTED_CHUNK}, 0);
+        CREATE TEMP VIEW IF NOT EXISTS files AS SELECT * FROM main.files
+            WHERE coalesce(json_extract(metadata, '$.file_access'), '') != 'restricted';
+    """)
+    has_decisions = conn.execute(
+        "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'decisions'").fetchone()
+    if has_decisions:
+        conn.execute(f"""CREATE TEMP VIEW IF NOT EXISTS decisions AS SELECT * FROM main.decisions d
+            WHERE (coalesce(d.chunk_id, '') != '' AND d.chunk_id IN (SELECT id FROM temp.chunks))
+               OR (coalesce(d.chunk_id, '') = '' AND d.path NOT IN (SELECT path FROM main.chunks WHERE {RESTRICTED_CHUNK})
+                   AND d.path IN (SELECT path FROM temp.files))""")
+
+
+def writable(path: Path) -> bool:
+    """Whether the file and its folder can be written (False on a read-only mount, even for root)."""
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 def _file_record(row) -> FileRecord:

@@ -17,6 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="minutes", description="Cited answers from council minutes.", epilog=EPILOG)
     parser.add_argument("--index", help="index folder (env MINUTES_INDEX_DIR; default ./index)")
     parser.add_argument("--chroma-url", help="use a Chroma server at this URL (env MINUTES_CHROMA_URL)")
+    parser.add_argument("--level", choices=["public", "officer"],
+                        help="public: exempt (Part II, closed session) items are left out; officer: everything "
+                             "(env MINUTES_ACCESS_LEVEL; default public)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="read minutes into the index (incremental)")
@@ -110,6 +113,8 @@ def _settings(args):
         overrides["index_dir"] = Path(args.index)
     if args.chroma_url:
         overrides["chroma_url"] = args.chroma_url
+    if getattr(args, "level", None):
+        overrides["access_level"] = args.level
     if getattr(args, "llm", False):
         overrides["answer_mode"] = "llm"
     if getattr(args, "host", None):
@@ -155,19 +160,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _open_index(settings):
+def _open_index(settings, create: bool = False):
+    """Only ingest creates an index; the commands that read it never leave files behind. The
+    commands that read it see it at the access level of the settings."""
     from .index import MinutesIndex
 
-    return MinutesIndex.open(settings)
+    index = MinutesIndex.open(settings, create=create)
+    return index if create else index.view(settings.access_level)
 
 
 def cmd_ingest(args, settings) -> int:
-    from .ingest.pipeline import ingest
+    from .ingest.pipeline import ingest, writer_lock
     from .decisions import decision_hooks
 
-    index = _open_index(settings)
-    report = ingest(index, args.paths, progress=not args.no_progress and sys.stderr.isatty(),
-                    hooks=decision_hooks(index))
+    index = _open_index(settings, create=True)
+    index.catalog.require_writable()
+    with writer_lock(settings.index_dir):  # a second ingest on this index is refused, with the reason
+        report = ingest(index, args.paths, progress=not args.no_progress and sys.stderr.isatty(),
+                        hooks=decision_hooks(index))
     print(report.summary())
     return 130 if report.interrupted else 0
 
@@ -266,7 +276,7 @@ def _folder_size(folder: Path) -> int:
 def cmd_ask(args, settings) -> int:
     from .answer.service import AnswerService
 
-    service = AnswerService.open(settings)
+    service = AnswerService.open(settings, _open_index(settings))
     if service.index.is_empty():
         raise MinutesError(f"the index at {settings.index_dir} is empty: run `minutes ingest PATH` first")
     if args.batch:

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     )
     chunk_tokens: int = Field(220, description="word pieces of minutes text per chunk, header aside")
     chunker: str = Field("structure", description="structure, or naive (1000/200 characters)")
+    detect_exempt: bool = Field(True, description="mark items restricted from the minutes' own wording (the "
+                                "press and public excluded, closed session); false: only the manifest marks them")
 
     # Retrieval
     top_k: int = 10
@@ -60,8 +62,12 @@ class Settings(BaseSettings):
     port: int = 7860
     auth_user: str = ""
     auth_password: str = ""
+    auth_level: str = Field("public", description="access level of the MINUTES_AUTH_USER login: public or officer")
+    users_file: str = Field("", description="JSON file of chat logins and API users with their access levels")
+    access_level: str = Field("public", description="what the command line shows: public, or officer (exempt items too)")
     max_upload_mb: int = 25
     concurrency: int = 2
+    ingest_lock_wait: float = Field(20.0, description="seconds an upload waits for another ingest on the index to finish")
 
     # ModernGov sync (`minutes sync moderngov URL`): polite by default, one request at a time
     moderngov_delay: float = Field(1.0, description="seconds between two requests to a council's service")

@@ -149,8 +149,12 @@ def decisions_for(path: str, chunks: list[Chunk], segments: list[Segment]) -> li
         return []
     source = chunks[0].source
     out, seen = [], {}
+    from .injection import hostile
+
     for ordinal, f in enumerate(extract(segments)):
         chunk, quote = locate(f.text, f.seg, chunks)
+        if hostile(quote):  # orders to the assistant, or script URLs, are not decisions of a council
+            continue
         v = f.vote
         out.append(Decision(
             id=decision_id(source, f.item, f.kind, quote, seen),
@@ -217,8 +221,9 @@ def decision_hooks(index) -> tuple:
 
 def stale_files(catalog) -> list[tuple[str, str, dict]]:
     """(path, source, metadata) of indexed files whose records are missing or out of date."""
-    with catalog.connect() as db:
-        ensure_schema(db)
+    if not getattr(catalog, "read_only", False):  # a read-only index is read as it is
+        with catalog.connect() as db:
+            ensure_schema(db)
     rows = catalog._conn().execute(
         "SELECT f.path, f.source, f.metadata FROM files f LEFT JOIN decision_files d ON d.path = f.path "
         "WHERE f.status = 'indexed' AND (d.version IS NULL OR d.version != ?) ORDER BY f.path",
@@ -273,8 +278,9 @@ class DecisionRegister:
         self.catalog = catalog
         self.index = index
         self._lexical = index.lexical if index is not None else None
-        with catalog.connect() as db:
-            ensure_schema(db)
+        if not getattr(catalog, "read_only", False):  # a read-only index is read as it is
+            with catalog.connect() as db:
+                ensure_schema(db)
 
     @classmethod
     def of(cls, index) -> "DecisionRegister":
@@ -394,7 +400,7 @@ CSV_COLUMNS = (
 def _open_register(settings):
     from .index import MinutesIndex
 
-    index = MinutesIndex.open(settings)
+    index = MinutesIndex.open(settings, create=False).view(settings.access_level)
     if index.is_empty():
         raise MinutesError(f"the index at {settings.index_dir} is empty: run `minutes ingest PATH` first")
     register = DecisionRegister.of(index)

@@ -4,10 +4,12 @@ Nothing heavy happens here until it is used (the model loads on the first embed)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .catalog import Catalog
 from .config import Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
+from .errors import MinutesError
 from .lexical import LexicalIndex
 from .retrieve import Retriever
 from .store import ChromaStore
@@ -26,17 +28,41 @@ class MinutesIndex:
         self.retriever = Retriever(self.settings, self.embedder, self.store, self.lexical)
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None) -> "MinutesIndex":
+    def open(cls, settings: Settings, embedder: Embedder | None = None, create: bool = True) -> "MinutesIndex":
+        """`create=False` for commands that only read: a missing index is an error, not a new folder."""
+        name = settings.collection_name()
+        folder = Path(settings.index_dir)
+        if folder.exists() and not folder.is_dir():
+            raise MinutesError(f"the index folder {folder} is a file: give --index (or MINUTES_INDEX_DIR) a folder")
+        if not create and not (folder / f"{name}.sqlite").is_file():
+            raise MinutesError(f"there is no index at {folder}: run `minutes ingest PATH` first"
+                               + (" (or point --index at an existing one)" if not folder.exists() else ""))
         embedder = embedder or SentenceTransformerEmbedder(
             settings.embedding_model, settings.embedding_model_path, settings.embed_batch_size,
             settings.embed_max_tokens,
         )
-        name = settings.collection_name()
-        folder = settings.index_dir
         catalog = Catalog(folder / f"{name}.sqlite")
-        store = ChromaStore(name, folder, settings.chroma_url, settings.embedding_model)
+        store = ChromaStore(name, folder, settings.chroma_url, settings.embedding_model, read_only=catalog.read_only)
         lexical = LexicalIndex(catalog, folder / f"{name}.bm25")
         return cls(settings, embedder, catalog, store, lexical)
+
+    def view(self, level: str) -> "MinutesIndex":
+        """The index as a user of `level` sees it: officers see all of it; public users see
+        public text only (catalogue, BM25 and every hit resolved through them)."""
+        from .access import LEVELS, OFFICER
+        from .lexical import PublicLexical
+
+        if level not in LEVELS:
+            raise MinutesError(f"unknown access level {level!r}: use {' or '.join(LEVELS)}")
+        if level == OFFICER or getattr(self, "public_only", False):
+            return self
+        cached = self.__dict__.get("_public")
+        if cached is None:
+            catalog = self.catalog.public_view()
+            cached = MinutesIndex(self.settings, self.embedder, catalog, self.store, PublicLexical(self.lexical, catalog))
+            cached.public_only = True
+            self.__dict__["_public"] = cached
+        return cached
 
     def is_empty(self) -> bool:
         return self.catalog.stats()["chunks"] == 0

@@ -63,15 +63,19 @@ class LexicalIndex:
         if chunks:
             retriever = bm25s.BM25()
             retriever.index(self._tokenize([c.embed_text for c in chunks]), show_progress=False)
-            tmp = self.folder.with_name(self.folder.name + ".tmp")
-            retriever.save(str(tmp))
-            (tmp / "chunk_ids.json").write_text(json.dumps({"generation": generation, "ids": [c.id for c in chunks]}))
-            if self.folder.exists():
-                import shutil
-
-                shutil.rmtree(self.folder)
-            tmp.rename(self.folder)
+            if not getattr(self.catalog, "read_only", False):  # a read-only index keeps it in memory
+                self._save(retriever, chunks, generation)
         self._set(retriever, chunks, generation)
+
+    def _save(self, retriever, chunks: list[Chunk], generation: int) -> None:
+        tmp = self.folder.with_name(self.folder.name + ".tmp")
+        retriever.save(str(tmp))
+        (tmp / "chunk_ids.json").write_text(json.dumps({"generation": generation, "ids": [c.id for c in chunks]}))
+        if self.folder.exists():
+            import shutil
+
+            shutil.rmtree(self.folder)
+        tmp.rename(self.folder)
 
     def _load(self, generation: int) -> bool:
         marker = self.folder / "chunk_ids.json"
@@ -104,6 +108,7 @@ class LexicalIndex:
         self._committee = np.array([c.committee.lower() for c in chunks], dtype=object)
         self._council = np.array([c.council.lower() for c in chunks], dtype=object)
         self._source = np.array([c.source for c in chunks], dtype=object)
+        self._restricted = np.array([c.access == "restricted" for c in chunks], dtype=bool)
         self._generation = generation
 
     def _document_frequencies(self, chunks: list[Chunk], generation: int) -> dict[str, int]:
@@ -118,7 +123,7 @@ class LexicalIndex:
         df: Counter[str] = Counter()
         for chunk in chunks:
             df.update(set(self.terms(chunk.embed_text)))
-        if self.folder.exists():
+        if self.folder.exists() and not getattr(self.catalog, "read_only", False):  # a read-only index: in memory
             cache.write_text(json.dumps({"generation": generation, "n": len(chunks), "df": df}))
         return dict(df)
 
@@ -154,7 +159,7 @@ class LexicalIndex:
         self.ensure_current()
         return list(self._chunks)
 
-    def search(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
+    def search(self, query: str, n: int, filters: Filters, public_only: bool = False) -> list[tuple[str, float]]:
         self.ensure_current()
         if self._retriever is None:
             return []
@@ -166,6 +171,8 @@ class LexicalIndex:
             return []
         scores = self._retriever.get_scores(words)
         mask = self._mask(filters)
+        if public_only and self._restricted.any():
+            mask = ~self._restricted if mask is None else mask & ~self._restricted
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         n = min(n, len(scores))
@@ -173,16 +180,18 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top])]
         return [(self._chunks[i].id, float(scores[i])) for i in top if scores[i] > 0]
 
-    def excluded_documents(self, filters: Filters) -> tuple[int, int]:
+    def excluded_documents(self, filters: Filters, public_only: bool = False) -> tuple[int, int]:
         """How many documents the filters leave out entirely, and how many of those state no
-        meeting date (a date filter cannot know whether they would have matched)."""
+        meeting date (a date filter cannot know whether they would have matched). With
+        `public_only`, restricted passages are not counted at all."""
         self.ensure_current()
         mask = self._mask(filters) if self._chunks else None
         if mask is None:
             return 0, 0
-        kept = set(self._source[mask])
-        dated = set(self._source[self._date_int > 0])
-        left_out = set(self._source) - kept
+        visible = ~self._restricted if public_only else np.ones(len(self._chunks), dtype=bool)
+        kept = set(self._source[mask & visible])
+        dated = set(self._source[(self._date_int > 0) & visible])
+        left_out = set(self._source[visible]) - kept
         return len(left_out), len(left_out - dated)
 
     def _mask(self, filters: Filters):
@@ -201,6 +210,35 @@ class LexicalIndex:
         if filters.include_undated:
             in_range |= self._date_int == 0
         return mask & in_range
+
+
+class PublicLexical:
+    """The BM25 index as a public user sees it: the same loaded index (nothing is rebuilt), with
+    restricted chunks never found, looked up, listed or expanded into. Every retrieval path of
+    the Retriever goes through `search`, `chunk` and `item_chunks`, so none can return one."""
+
+    def __init__(self, base: LexicalIndex, catalog):
+        self.base = base
+        self.catalog = catalog  # the catalogue's public view
+
+    def __getattr__(self, name):  # terms, idf, ensure_current, ...: shared with the base
+        return getattr(self.base, name)
+
+    def search(self, query: str, n: int, filters: Filters, public_only: bool = True) -> list[tuple[str, float]]:
+        return self.base.search(query, n, filters, public_only=True)
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        found = self.base.chunk(chunk_id)
+        return found if found is not None and found.access != "restricted" else None
+
+    def item_chunks(self, chunk: Chunk) -> list[Chunk]:
+        return [c for c in self.base.item_chunks(chunk) if c.access != "restricted"]
+
+    def all_chunks(self) -> list[Chunk]:
+        return [c for c in self.base.all_chunks() if c.access != "restricted"]
+
+    def excluded_documents(self, filters: Filters, public_only: bool = True) -> tuple[int, int]:
+        return self.base.excluded_documents(filters, public_only=True)
 
 
 def normalise(text: str) -> str:

@@ -28,11 +28,12 @@ class DenseMatch:
 
 
 class ChromaStore:
-    def __init__(self, collection: str, index_dir: Path, url: str = "", model_name: str = ""):
+    def __init__(self, collection: str, index_dir: Path, url: str = "", model_name: str = "", read_only: bool = False):
         self.collection_name = collection
         self.index_dir = index_dir
         self.url = url
         self.model_name = model_name
+        self.read_only = read_only  # the index folder cannot be written (a read-only mount, say)
         self._collection = None
         self._client = None
         self._lock = threading.Lock()
@@ -56,7 +57,10 @@ class ChromaStore:
                     )
                 else:
                     path = self.index_dir / "chroma"
-                    path.mkdir(parents=True, exist_ok=True)
+                    if self.read_only:
+                        path = _scratch_copy(path)
+                    else:
+                        path.mkdir(parents=True, exist_ok=True)
                     self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
                 self._collection = self._client.get_or_create_collection(
                     self.collection_name,
@@ -121,6 +125,25 @@ class ChromaStore:
             DenseMatch(id=i, similarity=1.0 - float(d))
             for i, d in zip(result["ids"][0], result["distances"][0])
         ]
+
+
+def _scratch_copy(path: Path) -> Path:
+    """Chroma cannot open a folder it cannot write, even to read: a read-only index is read
+    from a copy in the temporary folder, removed when the process ends. The index is unchanged."""
+    import atexit
+    import shutil
+    import tempfile
+
+    if not path.is_dir():
+        raise MinutesError(f"the read-only index at {path.parent} has no vectors ({path} is missing)")
+    scratch = Path(tempfile.mkdtemp(prefix="minutes-readonly-"))
+    atexit.register(shutil.rmtree, scratch, True)
+    try:
+        shutil.copytree(path, scratch / "chroma")
+    except OSError as exc:
+        raise MinutesError(f"the index at {path.parent} is read-only and its vectors cannot be copied to "
+                           f"{scratch} to be read: {exc}") from exc
+    return scratch / "chroma"
 
 
 def chroma_where(filters: Filters) -> dict | None:

@@ -27,6 +27,7 @@ class Document:
     metadata: dict = field(default_factory=dict)  # from the folder's manifest: council, committee, date, item, title, url, ...
     title: str = ""  # the document's own title (HTML <title>, Markdown front matter), not an item title
     published: str = ""  # a publication date the file states (front matter), never taken as the meeting date
+    notes: tuple[str, ...] = ()  # what was left out in reading, said in the ingest summary
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,12 @@ class Chunk:
         """Where each meeting field came from, for the fields that are known."""
         return {k: v for k, v in (("council", self.council_from), ("committee", self.committee_from),
                                   ("date", self.date_from)) if v}
+    access: str = "public"  # or "restricted": exempt items, for members and officers only (see access.py)
 
     def metadata(self) -> dict:
-        """Flat metadata for stores (no None values; date also as an int for ranges)."""
-        return {
+        """Flat metadata for stores (no None values; date also as an int for ranges). `access`
+        is there only when restricted, so the metadata of public chunks is as it always was."""
+        meta = {
             "source": self.source,
             "page_start": self.page_start,
             "page_end": self.page_end,
@@ -92,6 +95,9 @@ class Chunk:
             "committee_from": self.committee_from,
             "date_from": self.date_from,
         }
+        if self.access != "public":
+            meta["access"] = self.access
+        return meta
 
     @classmethod
     def from_stored(cls, chunk_id: str, text: str, embed_text: str, meta: dict) -> "Chunk":
@@ -113,6 +119,7 @@ class Chunk:
             council_from=meta.get("council_from", ""),
             committee_from=meta.get("committee_from", ""),
             date_from=meta.get("date_from", ""),
+            access=meta.get("access", "public"),
         )
 
 

@@ -22,13 +22,14 @@ import shutil
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterator
 from urllib.parse import quote as url_quote
 from urllib.parse import urlparse
 
+from .access import OFFICER, PUBLIC
 from .config import Settings
 from .dates import find_date, human_date
 from .errors import MinutesError
@@ -47,10 +48,12 @@ EXAMPLES = (
 OUTCOMES = ("approved", "agreed", "noted", "deferred", "refused", "carried", "failed", "withdrawn")
 DECISION_HEADERS = ["Date", "Body", "Item", "Kind", "Outcome", "Decision", "Moved, seconded, vote", "Source"]
 DECISION_WIDTHS = ["95px", "150px", "190px", "95px", "85px", "360px", "140px", "140px"]
-UPLOAD_DIR = "uploads"
-SERVED_UPLOADS = "pdf"  # PDFs: served at their page; other uploads are shown as passages only
+UPLOAD_DIR = "uploads"  # in the index folder; never served as a folder
+PDF_UPLOADS = "pdf"
 OTHER_UPLOADS = "other"
-FILE_ROUTE = "gradio_api/file="  # relative, so the links also work under a root path
+# The one route that serves documents: an ingested PDF by its catalogue id, nothing else (no
+# folder is on gradio's allowed paths). Relative, so the links also work under a root path.
+SOURCE_ROUTE = "minutes/source/"
 PLACEHOLDER = "…"
 SOURCE_LIMIT = 40_000  # characters of a page shown in the source view
 STATUS_REFRESH_S = 30  # with watched folders, the status line is read again this often
@@ -200,6 +203,13 @@ class SourceFile:
     url: str = ""  # from the manifest
     sha256: str = ""
     ocr_pages: tuple[int, ...] = ()  # pages read with OCR from a scan
+    id: str = ""  # what the source route serves it by
+    access: str = "public"  # public, partial (some items exempt) or restricted
+
+
+def file_id(path: str, sha256: str) -> str:
+    """A catalogued file's id for the source route: changes when the file's content does."""
+    return hashlib.sha256(f"{path}\n{sha256}".encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
 
 def safe_url(url: str | None) -> str:
@@ -214,17 +224,9 @@ def safe_url(url: str | None) -> str:
     return url
 
 
-def file_link(path: str, page: int) -> str:
-    """The app's URL of a served PDF, opening at `page`."""
-    return f"{FILE_ROUTE}{url_quote(str(path), safe='/')}#page={max(1, int(page or 1))}"
-
-
-def is_within(path: str | Path, folders: Iterable[str | Path]) -> bool:
-    try:
-        resolved = Path(path).resolve()
-    except OSError:
-        return False
-    return any(resolved.is_relative_to(Path(f).resolve()) for f in folders)
+def file_link(fid: str, page: int) -> str:
+    """The app's URL of an ingested PDF (by its id), opening at `page`."""
+    return f"{SOURCE_ROUTE}{url_quote(str(fid), safe='')}#page={max(1, int(page or 1))}"
 
 
 def meta_list(chunk_like) -> str:
@@ -256,10 +258,13 @@ def source_actions(file: SourceFile | None, page: int, quote: str, page_text: Ca
     shown here with the words marked, and the manifest's URL."""
     if file is None:
         return '<div class="source-actions muted">The file is no longer in the index.</div>'
+    if file.kind == "restricted":  # a public user's view of a file holding exempt items
+        return ('<div class="source-actions muted">The source file also holds exempt items, so it is not '
+                'opened here; the quoted passage is public.</div>')
     parts = []
     name = esc(Path(file.source).name)
-    if file.kind == "pdf" and served(file.path):
-        parts.append(f'<a class="open-source" href="{esc(file_link(file.path, page))}" target="_blank" '
+    if file.kind == "pdf" and file.id and served(file.path):
+        parts.append(f'<a class="open-source" href="{esc(file_link(file.id, page))}" target="_blank" '
                      f'rel="noopener noreferrer">Open {name} at page {int(page)}</a>')
     else:
         try:
@@ -454,14 +459,51 @@ class _DecisionPlace:
         return getattr(self.d, name)
 
 
-def served_folders(settings: Settings, index) -> list[str]:
-    """What the app may serve: the folders holding ingested PDFs, and the PDF upload folder.
-    (Text and HTML files are never served: their pages are shown as escaped text.)"""
-    folders = {str(upload_folder(settings, SERVED_UPLOADS))}
-    for rec in index.catalog.files():
-        if rec.status == "indexed" and Path(rec.path).suffix.lower() == ".pdf":
-            folders.add(str(Path(rec.path).resolve().parent))
-    return sorted(folders)
+def load_users(settings: Settings) -> dict[str, dict]:
+    """Logins: MINUTES_AUTH_USER / MINUTES_AUTH_PASSWORD (level MINUTES_AUTH_LEVEL), and the
+    users file, {"users": {"NAME": {"password_sha256": "HEX", "level": "public" | "officer"}}}
+    (an API client signs in the same way). -> {name: {"sha256", "level"}}."""
+    import json
+
+    users: dict[str, dict] = {}
+    if settings.users_file:
+        try:
+            data = json.loads(Path(settings.users_file).read_text(encoding="utf-8"))
+            listed = data["users"].items()
+        except (OSError, ValueError, KeyError, AttributeError) as exc:
+            raise MinutesError(f"cannot read the users file {settings.users_file}: {exc}") from exc
+        for name, entry in listed:
+            level = str(entry.get("level", PUBLIC))
+            digest = str(entry.get("password_sha256", "")).lower()
+            if level not in (PUBLIC, OFFICER) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+                raise MinutesError(f"the users file {settings.users_file}: user {name!r} needs a password_sha256 "
+                                   "(64 hex digits) and a level of public or officer")
+            users[str(name)] = {"sha256": digest, "level": level}
+    if settings.auth_user and settings.auth_password:
+        level = settings.auth_level if settings.auth_level in (PUBLIC, OFFICER) else PUBLIC
+        users[settings.auth_user] = {"sha256": hashlib.sha256(settings.auth_password.encode()).hexdigest(),
+                                     "level": level}
+    return users
+
+
+def user_levels(settings: Settings) -> dict[str, str]:
+    return {name: entry["level"] for name, entry in load_users(settings).items()}
+
+
+def login_checker(settings: Settings):
+    """gradio's `auth`: a function of (name, password), or None when no login is configured."""
+    import hmac
+
+    users = load_users(settings)
+    if not users:
+        return None
+
+    def check(name: str, password: str) -> bool:
+        entry = users.get(name)
+        given = hashlib.sha256((password or "").encode()).hexdigest()
+        return entry is not None and hmac.compare_digest(given, entry["sha256"])
+
+    return check
 
 
 def upload_folder(settings: Settings, kind: str) -> Path:
@@ -489,7 +531,32 @@ class ChatApp:
         self.index = service.index
         self._files_cache: tuple[int, dict[str, SourceFile]] | None = None
         self._ingest_lock = threading.Lock()
-        self.served = served_folders(settings, self.index)
+        self.levels = user_levels(settings)  # login -> public | officer; anyone else is public
+        self._services = {OFFICER: service}
+
+    # -- access levels
+    def level_of(self, user: str | None) -> str:
+        """A signed-in user's level; anyone not signed in, or not listed, is public."""
+        return self.levels.get(user, PUBLIC) if user else PUBLIC
+
+    def service_for(self, level: str):
+        """The answer service over the index as `level` sees it (the LLM is shared)."""
+        if level not in self._services:
+            from .answer.service import AnswerService
+
+            self._services[level] = AnswerService(self.settings, self.index.view(level), llm=self.service.llm)
+        return self._services[level]
+
+    def files_for(self, level: str) -> Callable[[str], SourceFile | None]:
+        """`files` as `level` sees them: for the public, a file holding exempt items is not opened."""
+        if level == OFFICER:
+            return self.files
+
+        def public_files(source: str) -> SourceFile | None:
+            file = self.files(source)
+            return file if file is None or file.access == PUBLIC else replace(file, kind="restricted")
+
+        return public_files
 
     # -- sources
     def files(self, source: str) -> SourceFile | None:
@@ -501,28 +568,53 @@ class ChatApp:
                     continue
                 kind = SUPPORTED_SUFFIXES.get(Path(rec.path).suffix.lower(), "text")
                 item = SourceFile(rec.path, rec.source, kind, rec.metadata.get("url") or "", rec.sha256,
-                                  tuple(rec.metadata.get("ocr_pages") or ()))
+                                  tuple(rec.metadata.get("ocr_pages") or ()),
+                                  file_id(rec.path, rec.sha256), rec.metadata.get("file_access") or PUBLIC)
                 table[rec.source] = item
                 table.setdefault(rec.path, item)
+                table.setdefault("id:" + item.id, item)
             self._files_cache = (generation, table)
         return self._files_cache[1].get(source)
+
+    def served_file(self, fid: str, user: str | None = None) -> Path | None:
+        """The file the source route may send for `fid`: an ingested PDF of the catalogue, still
+        the very file that was ingested (same real path, same content), else None."""
+        if not re.fullmatch(r"[0-9a-f]{32}", fid or ""):
+            return None
+        file = self.files("id:" + fid)
+        if file is None or file.kind != "pdf":
+            return None
+        if file.access != PUBLIC and self.level_of(user) != OFFICER:
+            return None  # exempt items are for officers only: not found, like anything else
+        path = Path(file.path)
+        try:
+            if os.path.realpath(path) != str(path) or not path.is_file():
+                return None  # replaced by a link, or gone, since it was ingested
+            stat = path.stat()
+            if _sha256_of(str(path), stat.st_size, stat.st_mtime_ns) != file.sha256:
+                return None  # changed since it was ingested: re-ingest it to serve it
+        except OSError:
+            return None
+        return path
 
     def page_text(self, file: SourceFile, page: int) -> str:
         return _page_text(file.path, file.sha256, int(page or 1))
 
     def is_served(self, path: str) -> bool:
-        return is_within(path, self.served)
+        """Ingested PDFs are linked (the source route checks each request again)."""
+        return Path(path).suffix.lower() == ".pdf"
 
     def label(self, chunk: Chunk) -> str:
         from .answer.service import label_of
 
         return label_of(chunk)
 
-    def sources_html(self, answer: Answer | None) -> str:
-        return render_sources(answer, self.files, self.page_text, self.is_served, self.label)
+    def sources_html(self, answer: Answer | None, level: str = PUBLIC) -> str:
+        return render_sources(answer, self.files_for(level), self.page_text, self.is_served, self.label)
 
     # -- chat
-    def chat(self, message: str, history: list, council: str, committee: str, since: str, until: str) -> Iterator:
+    def chat(self, message: str, history: list, council: str, committee: str, since: str, until: str,
+             level: str = PUBLIC) -> Iterator:
         """One turn: yields (chat history, textbox, sources panel) as the answer streams."""
         message = (message or "").strip()
         history = list(history or [])
@@ -537,7 +629,7 @@ class ChatApp:
         try:
             filters = parse_filters(council, committee, since, until)
             answer = None
-            for event in self.service.ask_stream(message, earlier, filters):
+            for event in self.service_for(level).ask_stream(message, earlier, filters):
                 if event.kind == "delta":
                     streamed += event.text
                     history[-1] = {"role": "assistant", "content": answer_html(streamed)}
@@ -547,7 +639,7 @@ class ChatApp:
             if answer is None:
                 raise MinutesError("No answer came back; please try again.")
             history[-1] = {"role": "assistant", "content": answer_html(answer.text)}
-            yield history, "", self.sources_html(answer)
+            yield history, "", self.sources_html(answer, level)
         except Exception as exc:  # the server keeps running; the user reads a sentence
             if isinstance(exc, MinutesError):
                 log.info("chat: %s", exc)
@@ -590,19 +682,19 @@ class ChatApp:
         return stop
 
     # -- status
-    def status(self) -> str:
+    def status(self, level: str = PUBLIC) -> str:
         try:
             from .ingest.watch import last_sync
 
-            stats = dict(self.index.catalog.stats(), last_sync=last_sync(self.index.catalog))
+            stats = dict(self.index.view(level).catalog.stats(), last_sync=last_sync(self.index.catalog))
             return status_line(stats, self.service.mode)
         except Exception as exc:
             log.exception("status failed")
             return friendly_error(exc, "reading the index")
 
-    def filter_choices(self) -> tuple[list, list]:
+    def filter_choices(self, level: str = PUBLIC) -> tuple[list, list]:
         try:
-            stats = self.index.catalog.stats()
+            stats = self.index.view(level).catalog.stats()
         except Exception:
             log.exception("reading the councils and committees failed")
             stats = {"councils": [], "committees": []}
@@ -630,6 +722,14 @@ class ChatApp:
         return upload_results_html(rows), self.status(), rows
 
     def _add_one(self, given: Path) -> tuple[str, bool, str]:
+        from .ingest.pipeline import writer_lock
+
+        self.index.catalog.require_writable()
+        # the same writer lock as `minutes ingest`: an upload waits a little for a running ingest
+        with writer_lock(self.settings.index_dir, self.settings.ingest_lock_wait):
+            return self._add_one_locked(given)
+
+    def _add_one_locked(self, given: Path) -> tuple[str, bool, str]:
         from .decisions import decision_hooks
         from .ingest.pipeline import ingest
 
@@ -644,35 +744,48 @@ class ChatApp:
             return name, False, f"skipped: {size / 1e6:.1f} MB is over the {self.settings.max_upload_mb} MB limit"
         data = given.read_bytes()
         digest = hashlib.sha256(data).hexdigest()[:16]
-        kind = SERVED_UPLOADS if suffix == ".pdf" else OTHER_UPLOADS
+        kind = PDF_UPLOADS if suffix == ".pdf" else OTHER_UPLOADS
         dest = upload_folder(self.settings, kind) / digest / name
         dest.parent.mkdir(parents=True, exist_ok=True)
         if not dest.exists():
             shutil.copyfile(given, dest)
-        report = ingest(self.index, [str(dest)], hooks=decision_hooks(self.index))
+        try:
+            report = ingest(self.index, [str(dest)], hooks=decision_hooks(self.index))
+        except BaseException:
+            self._discard_upload(dest)
+            raise
         if report.indexed:
             return name, True, f"ingested, {_count(report.indexed[0][1], 'chunk')}"
-        if report.skipped:
-            return name, False, f"skipped: {report.skipped[0][1]}"
-        record = self.index.catalog.file(str(dest))
+        record = self.index.catalog.file(str(dest.resolve()))
         if record is not None and record.status == "indexed":
             return name, True, f"already in the index, {_count(record.chunks, 'chunk')}"
+        self._discard_upload(dest)  # what was not ingested is not kept
+        if report.skipped:
+            return name, False, f"skipped: {report.skipped[0][1]}"
         return name, False, "skipped: nothing could be read from it"
 
+    def _discard_upload(self, dest: Path) -> None:
+        """Delete an upload that was not ingested, and its catalogue row."""
+        from .decisions import decision_hooks
+
+        path = str(dest.resolve())
+        record = self.index.catalog.file(path)
+        if record is not None and record.status != "indexed":
+            self.index.catalog.remove(path, [lambda db, p, c, h=h: h(db, p, c, []) for h in decision_hooks(self.index)])
+        shutil.rmtree(dest.parent, ignore_errors=True)
+
     # -- decisions
-    def register(self):
+    def register(self, level: str = PUBLIC):
         from .decisions import DecisionRegister
 
-        try:  # with the index, history can use its BM25
-            return DecisionRegister(self.index.catalog, self.index)
-        except TypeError:
-            return DecisionRegister(self.index.catalog)
+        index = self.index.view(level)
+        return DecisionRegister(index.catalog, index)  # with the index, history can use its BM25
 
-    def decisions(self, text, outcome, council, committee, since, until):
+    def decisions(self, text, outcome, council, committee, since, until, level: str = PUBLIC):
         """-> (table rows, note, the decisions shown, passage panel)."""
         try:
             filters = parse_filters(council, committee, since, until)
-            found = self.register().list(filters, outcome or "", (text or "").strip(), 500)
+            found = self.register(level).list(filters, outcome or "", (text or "").strip(), 500)
             note = (f"{len(found)} decision(s). Select a row to see its source passage." if found else
                     "No recorded decisions match." + ("" if filters.is_empty() and not text and not outcome
                                                       else " Try fewer filters."))
@@ -681,24 +794,25 @@ class ChatApp:
             log.exception("decisions failed")
             return [], friendly_error(exc, "listing decisions"), [], _empty_decision_panel()
 
-    def decision_source(self, shown: list, row: int | None, row_value: list | None = None) -> str:
+    def decision_source(self, shown: list, row: int | None, row_value: list | None = None,
+                        level: str = PUBLIC) -> str:
         """The passage of the selected row. The row's values identify it (the table can be
         sorted and searched in the browser, which changes row numbers); else its number."""
         try:
             d = pick_decision(shown, row, row_value)
             if d is None:
                 return _empty_decision_panel()
-            chunk = self.index.lexical.chunk(d.chunk_id) if d.chunk_id else None
-            return render_decision_source(d, chunk, self.files, self.page_text, self.is_served)
+            chunk = self.index.view(level).lexical.chunk(d.chunk_id) if d.chunk_id else None
+            return render_decision_source(d, chunk, self.files_for(level), self.page_text, self.is_served)
         except Exception as exc:
             log.exception("decision source failed")
             return f'<div class="muted">{esc(friendly_error(exc, "opening the source"))}</div>'
 
-    def history(self, topic, council, committee, since, until) -> str:
+    def history(self, topic, council, committee, since, until, level: str = PUBLIC) -> str:
         try:
             filters = parse_filters(council, committee, since, until)
-            entries = self.register().history(topic.strip(), filters) if (topic or "").strip() else []
-            return render_timeline(topic, entries, self.files, self.page_text, self.is_served)
+            entries = self.register(level).history(topic.strip(), filters) if (topic or "").strip() else []
+            return render_timeline(topic, entries, self.files_for(level), self.page_text, self.is_served)
         except Exception as exc:
             log.exception("history failed")
             return f'<div class="muted">{esc(friendly_error(exc, "building the history"))}</div>'
@@ -721,6 +835,16 @@ def _skip():
 
 
 _SKIP = _Skip()
+
+
+@lru_cache(maxsize=256)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
+    """A file's sha256 (cached while its size and modification time stay the same)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @lru_cache(maxsize=32)
@@ -751,36 +875,50 @@ def build_app(service, settings: Settings, watch: Iterable[str] = ()):
     def unskip(values):
         return tuple(gr.skip() if isinstance(v, _Skip) else v for v in values)
 
-    def chat(message, history, council, committee, since, until):
-        for values in app.chat(message, history, council, committee, since, until):
+    def level(request) -> str:  # the signed-in user's access level (public when nobody is)
+        return app.level_of(getattr(request, "username", None))
+
+    def chat(message, history, council, committee, since, until, request):
+        for values in app.chat(message, history, council, committee, since, until, level(request)):
             yield unskip(values)
 
-    def refresh():
-        councils, committees = app.filter_choices()
-        return app.status(), gr.update(choices=councils), gr.update(choices=committees)
+    def refresh(request):
+        councils, committees = app.filter_choices(level(request))
+        return app.status(level(request)), gr.update(choices=councils), gr.update(choices=committees)
 
-    def add_documents(files, earlier):
+    def add_documents(files, earlier, request):
         results, status, rows = app.add_documents(files, earlier)
-        councils, committees = app.filter_choices()
-        return results, status, rows, None, gr.update(choices=councils), gr.update(choices=committees)
+        councils, committees = app.filter_choices(level(request))
+        return results, app.status(level(request)), rows, None, gr.update(choices=councils), gr.update(choices=committees)
+
+    def decisions(text, outcome, council, committee, since, until, request):
+        return app.decisions(text, outcome, council, committee, since, until, level(request))
+
+    def history(topic, council, committee, since, until, request):
+        return app.history(topic, council, committee, since, until, level(request))
+
+    def new_conversation(request):
+        return app.new_conversation()
 
     def example(evt: gr.SelectData):
         value = evt.value
         return value.get("text", "") if isinstance(value, dict) else str(value or "")
 
-    def select_decision(shown, evt: gr.SelectData):
+    def select_decision(shown, evt: gr.SelectData, request):
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        return app.decision_source(shown, row, getattr(evt, "row_value", None))
+        return app.decision_source(shown, row, getattr(evt, "row_value", None), level(request))
 
-    # This module postpones annotations, and gradio finds SelectData by the annotation's type.
+    # This module postpones annotations, and gradio finds SelectData and Request by the annotation's type.
     example.__annotations__["evt"] = gr.SelectData
     select_decision.__annotations__["evt"] = gr.SelectData
+    for handler in (chat, refresh, add_documents, decisions, history, new_conversation, select_decision):
+        handler.__annotations__["request"] = gr.Request
 
-    councils, committees = app.filter_choices()
+    councils, committees = app.filter_choices(PUBLIC)  # the page as built: before anyone is known
     # Uploaded files are copied into the index's folder; gradio's own copies are dropped after an hour.
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(f"## {TITLE}")
-        status = gr.Markdown(app.status(), elem_id="status-line")
+        status = gr.Markdown(app.status(PUBLIC), elem_id="status-line")
         with gr.Row(equal_height=True):
             council = gr.Dropdown(councils, value="", label="Council", elem_id="filter-council", scale=2)
             committee = gr.Dropdown(committees, value="", label="Committee", elem_id="filter-committee", scale=2)
@@ -843,17 +981,17 @@ def build_app(service, settings: Settings, watch: Iterable[str] = ()):
               api_name=API_CHAT, api_description="Ask a question; returns the conversation, the cleared box and the sources.")
         chatbot.example_select(example, None, msg, api_visibility="private").then(
             chat, [msg, chatbot, *filters], [chatbot, msg, sources], api_visibility="private")
-        new.click(app.new_conversation, None, [chatbot, msg, sources], api_visibility="private")
-        chatbot.clear(app.new_conversation, None, [chatbot, msg, sources], api_visibility="private")
+        new.click(new_conversation, None, [chatbot, msg, sources], api_visibility="private")
+        chatbot.clear(new_conversation, None, [chatbot, msg, sources], api_visibility="private")
         gr.on([f.change for f in filters], app.filters_changed, filters, active, api_visibility="private",
               show_progress="hidden")
 
         # Decisions and history use the same filters.
         decision_inputs = [dtext, doutcome, *filters]
-        gr.on([dsearch.click, dtext.submit, doutcome.change, decisions_tab.select, demo.load], app.decisions, decision_inputs,
+        gr.on([dsearch.click, dtext.submit, doutcome.change, decisions_tab.select, demo.load], decisions, decision_inputs,
               [dtable, dnote, dshown, dsource], api_visibility="private", show_progress="hidden")
         dtable.select(select_decision, dshown, dsource, api_visibility="private")
-        gr.on([hbutton.click, topic.submit], app.history, [topic, *filters], timeline, api_visibility="private")
+        gr.on([hbutton.click, topic.submit], history, [topic, *filters], timeline, api_visibility="private")
 
         upload.upload(add_documents, [upload, added], [results, status, added, upload, council, committee],
                       api_visibility="private",
@@ -864,7 +1002,57 @@ def build_app(service, settings: Settings, watch: Iterable[str] = ()):
                                             show_progress="hidden")
 
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=max(16, settings.concurrency * 16))
+    demo.chat_app = app  # for the source route, added at launch
     return demo
+
+
+def launch(demo, settings: Settings, index, **overrides) -> None:
+    """Launch the page with `launch_options`, then add the source route to its server. Blocks
+    unless `prevent_thread_lock=True` is given."""
+    block = not overrides.pop("prevent_thread_lock", False)
+    demo.launch(**launch_options(settings, index, prevent_thread_lock=True, **overrides))
+    add_source_route(demo)
+    if block:
+        demo.block_thread()
+
+
+def add_source_route(demo) -> None:
+    """GET /minutes/source/{id}: an ingested PDF by its catalogue id, behind the same login
+    check as gradio's own file route. Anything else is 404."""
+    from fastapi import Request
+    from fastapi.responses import FileResponse, Response
+    from fastapi.routing import APIRoute
+
+    server = demo.app
+    chat_app: ChatApp = demo.chat_app
+    def api_routes(router):
+        for r in router.routes:
+            if isinstance(r, APIRoute):
+                yield r
+            elif getattr(r, "original_router", None) is not None:  # an included router (FastAPI >= 0.160)
+                yield from api_routes(r.original_router)
+
+    routes = {r.path: r for r in api_routes(server.router)}
+    try:  # gradio's own login check and user, so the route is exactly as protected as the page
+        login = list(routes["/gradio_api/file={path_or_url:path}"].dependencies)
+        current_user = routes["/gradio_api/user"].endpoint
+    except KeyError as exc:  # fail closed: no documents are served without the login check
+        raise MinutesError(f"this gradio version has no {exc} route: the source route cannot check logins") from exc
+
+    async def source(file_id: str, request: Request):
+        user = await current_user(request)
+        path = chat_app.served_file(file_id, user)
+        if path is None:
+            return Response("Not found", status_code=404, media_type="text/plain")
+        return FileResponse(path, media_type="application/pdf", filename=path.name, content_disposition_type="inline",
+                            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
+                                     "Referrer-Policy": "no-referrer"})
+
+    source.__annotations__.update(file_id=str, request=Request)  # this module postpones annotations
+
+    server.add_api_route("/" + SOURCE_ROUTE + "{file_id}", source, methods=["GET", "HEAD"], dependencies=login,
+                         include_in_schema=False)
+    server.router.routes.insert(0, server.router.routes.pop())  # before any catch-all route
 
 
 def theme():
@@ -880,7 +1068,7 @@ def launch_options(settings: Settings, index, **overrides) -> dict:
         server_name=settings.host,
         server_port=settings.port,
         max_file_size=f"{settings.max_upload_mb}mb",
-        allowed_paths=served_folders(settings, index),
+        allowed_paths=[],  # no folder is served: ingested PDFs go through the source route, by id
         show_error=False,
         ssr_mode=False,
         pwa=False,
@@ -892,8 +1080,9 @@ def launch_options(settings: Settings, index, **overrides) -> dict:
         css=CSS,
         quiet=False,
     )
-    if settings.auth_user and settings.auth_password:
-        options["auth"] = (settings.auth_user, settings.auth_password)
+    logins = login_checker(settings)
+    if logins is not None:
+        options["auth"] = logins
         options["auth_message"] = "Sign in to the council minutes assistant."
     options.update(overrides)
     return options
@@ -906,7 +1095,7 @@ def serve(settings: Settings, watch: Iterable[str] = ()) -> None:
     from .answer.service import AnswerService
     from .decisions import decision_hooks
     from .index import MinutesIndex
-    from .ingest.pipeline import ingest
+    from .ingest.pipeline import ingest, writer_lock
 
     index = MinutesIndex.open(settings)
     if index.is_empty():
@@ -914,7 +1103,8 @@ def serve(settings: Settings, watch: Iterable[str] = ()) -> None:
         if corpus.is_dir():
             print(f"The index at {settings.index_dir} is empty: ingesting the bundled corpus ({corpus}) first.",
                   flush=True)
-            report = ingest(index, [str(corpus)], progress=sys.stderr.isatty(), hooks=decision_hooks(index))
+            with writer_lock(settings.index_dir, settings.ingest_lock_wait):
+                report = ingest(index, [str(corpus)], progress=sys.stderr.isatty(), hooks=decision_hooks(index))
             print(report.summary(), flush=True)
         else:
             print(f"The index at {settings.index_dir} is empty and there is no corpus at {corpus}: "
@@ -923,10 +1113,11 @@ def serve(settings: Settings, watch: Iterable[str] = ()) -> None:
     print("Loading the models…", flush=True)
     service.warm()
     app = build_app(service, settings, watch)
-    if settings.auth_user and settings.auth_password:
-        print("Sign-in is required (MINUTES_AUTH_USER / MINUTES_AUTH_PASSWORD).", flush=True)
+    if settings.users_file or (settings.auth_user and settings.auth_password):
+        print("Sign-in is required (MINUTES_AUTH_USER / MINUTES_AUTH_PASSWORD, MINUTES_USERS_FILE); "
+              "exempt items are shown to officers only.", flush=True)
     try:
-        app.launch(**launch_options(settings, index))
+        launch(app, settings, index)
     except OSError as exc:  # the port is taken, or the address is not this machine's
         raise MinutesError(f"cannot serve the chat on {settings.host}:{settings.port}: {exc} "
                            "(choose another with --port or MINUTES_PORT)") from exc

@@ -167,9 +167,10 @@ def test_cli_search_on_an_empty_index_is_a_clear_error(tmp_path):
                             capture_output=True, text=True, env=_env(), timeout=300)
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.startswith("minutes: the index at ")
-    assert "is empty: run `minutes ingest PATH` first" in result.stderr
+    assert result.stderr.startswith(f"minutes: there is no index at {tmp_path / 'nothing'}: ")
+    assert "run `minutes ingest PATH` first" in result.stderr
     assert "Traceback" not in result.stderr
+    assert not (tmp_path / "nothing").exists()  # reading creates nothing (issue 10)
 
 
 @pytest.mark.slow
@@ -184,4 +185,4 @@ def test_cli_search_bad_date_is_a_clear_error(seed_index, flag, value):
 
 def test_cli_search_in_process_errors_do_not_raise(tmp_path, capsys):
     assert main(["--index", str(tmp_path / "empty"), "search", "anything"]) == 2
-    assert "is empty" in capsys.readouterr().err
+    assert "there is no index at" in capsys.readouterr().err

@@ -54,7 +54,7 @@ def app_url(chat_index):
     service = AnswerService(settings, chat_index)
     service.warm()
     app = ui.build_app(service, settings)
-    app.launch(**ui.launch_options(settings, chat_index, prevent_thread_lock=True, quiet=True))
+    ui.launch(app, settings, chat_index, prevent_thread_lock=True, quiet=True)
     try:
         yield f"http://{settings.host}:{settings.port}"
     finally:
@@ -235,7 +235,7 @@ def make_pdf(path: Path) -> None:
     pdf.output(str(path))
 
 
-def test_upload_a_pdf_then_ask_about_it(tab, tmp_path):
+def test_upload_a_pdf_then_ask_about_it(tab, tmp_path, chat_index):
     pdf = tmp_path / "quimby lane minutes.pdf"
     make_pdf(pdf)
     before = documents(tab)
@@ -255,11 +255,12 @@ def test_upload_a_pdf_then_ask_about_it(tab, tmp_path):
     assert card.locator("b, img").count() == 0 and card.locator("a[href*='evil']").count() == 0
     link = card.locator("a.open-source")
     href = link.get_attribute("href")
-    assert href.startswith("gradio_api/file=") and href.endswith("#page=1")
+    assert re.fullmatch(r"minutes/source/[0-9a-f]{32}#page=1", href)
     served = tab.request.get(tab.url.rstrip("/") + "/" + href.split("#")[0])
     assert served.status == 200 and served.headers["content-type"] == "application/pdf"
-    # Only ingested folders and uploads are served.
-    for path in ("/etc/passwd", str(CORPUS / "manifest.json")):
+    # Ingested PDFs are served by id only: no folder, not even the uploads', is served.
+    uploaded = next((Path(chat_index.settings.index_dir) / "uploads").rglob("*.pdf"))
+    for path in ("/etc/passwd", str(CORPUS / "manifest.json"), str(uploaded)):
         assert tab.request.get(tab.url.rstrip("/") + "/gradio_api/file=" + path).status == 403
 
 

@@ -125,26 +125,19 @@ def test_safe_url_allows_only_plain_http_links():
         assert ui.safe_url(bad) == ""
 
 
-def test_file_link_quotes_path_and_opens_page():
-    link = ui.file_link("/data/min utes/a#b.pdf", 3)
-    assert link == "gradio_api/file=/data/min%20utes/a%23b.pdf#page=3"
-    assert ui.file_link("/x.pdf", 0).endswith("#page=1")
-
-
-def test_is_within(tmp_path):
-    inside = tmp_path / "a" / "f.pdf"
-    inside.parent.mkdir()
-    inside.write_bytes(b"%PDF")
-    assert ui.is_within(inside, [tmp_path / "a"])
-    assert not ui.is_within(tmp_path / "b" / "f.pdf", [tmp_path / "a"])
-    assert not ui.is_within(tmp_path / "a" / ".." / "b.pdf", [tmp_path / "a"])
+def test_file_link_is_by_id_and_opens_page():
+    fid = ui.file_id("/data/min utes/a#b.pdf", "ab" * 32)
+    assert len(fid) == 32 and fid != ui.file_id("/data/min utes/a#b.pdf", "cd" * 32)  # new content, new id
+    assert ui.file_link(fid, 3) == f"minutes/source/{fid}#page=3"
+    assert ui.file_link(fid, 0).endswith("#page=1")
+    assert ui.file_link("../x/y", 1) == "minutes/source/..%2Fx%2Fy#page=1"
 
 
 def test_pdf_citation_links_to_served_page():
     c = chunk(source="/m/x.pdf", page_start=4, page_end=5)
-    pdf = ui.SourceFile("/m/x.pdf", "/m/x.pdf", "pdf", url="https://example.gov.uk/x")
+    pdf = ui.SourceFile("/m/x.pdf", "/m/x.pdf", "pdf", url="https://example.gov.uk/x", id="f" * 32)
     html = ui.citation_card(1, c, "resolved to endorse", pdf, no_text, lambda p: True)
-    assert 'href="gradio_api/file=/m/x.pdf#page=4"' in html
+    assert f'href="minutes/source/{"f" * 32}#page=4"' in html
     assert 'href="https://example.gov.uk/x"' in html and "noopener" in html
     assert "<mark>resolved to endorse</mark>" in html
     for shown in ("Herefordshire Council", "Cabinet", "26 September 2024", "24 (Improvement Plan)", "4–5"):
@@ -152,9 +145,9 @@ def test_pdf_citation_links_to_served_page():
 
 
 def test_pdf_outside_served_folders_is_shown_not_linked():
-    pdf = ui.SourceFile("/elsewhere/x.pdf", "x.pdf", "pdf")
+    pdf = ui.SourceFile("/elsewhere/x.pdf", "x.pdf", "pdf", id="f" * 32)
     html = ui.source_actions(pdf, 2, "words", lambda f, p: "page two has the words here", nothing_served)
-    assert "gradio_api/file=" not in html
+    assert "minutes/source/" not in html and "gradio_api/file=" not in html
     assert "<mark>words</mark>" in html
 
 
@@ -267,7 +260,7 @@ def test_pick_decision_by_row_values_then_by_number():
 def test_decision_source_marks_the_decision_in_its_passage():
     d = FakeDecision()
     c = chunk(text="Item 19-330. " + d.text + " Carried 5-0.", source=d.source)
-    pdf = ui.SourceFile(d.source, d.source, "pdf")
+    pdf = ui.SourceFile(d.source, d.source, "pdf", id="f" * 32)
     html = ui.render_decision_source(d, c, {d.source: pdf}.get, no_text, lambda p: True)
     assert "<mark>Councilmember Oddie moved approval &lt;b&gt;now&lt;/b&gt;.</mark>" in html
     assert "#page=3" in html and "4 June 2019" in html
@@ -319,14 +312,11 @@ class FakeIndex:
         self.catalog = type("Catalog", (), {"files": lambda _self: records})()
 
 
-def test_served_folders_are_pdf_folders_and_the_pdf_uploads(tmp_path):
+def test_no_folder_is_on_gradios_allowed_paths(tmp_path):
     from assistant.config import Settings
 
-    settings = Settings(index_dir=tmp_path / "index")
-    index = FakeIndex([FakeRecord(tmp_path / "pdfs" / "a.pdf"), FakeRecord(tmp_path / "texts" / "a.txt"),
-                       FakeRecord(tmp_path / "bad" / "b.pdf", status="skipped")])
-    folders = ui.served_folders(settings, index)
-    assert folders == sorted([str((tmp_path / "index" / "uploads" / "pdf").resolve()), str((tmp_path / "pdfs").resolve())])
+    index = FakeIndex([FakeRecord(tmp_path / "pdfs" / "a.pdf"), FakeRecord(tmp_path / "texts" / "a.txt")])
+    assert ui.launch_options(Settings(index_dir=tmp_path / "index"), index)["allowed_paths"] == []
 
 
 def test_launch_options_are_safe_by_default(tmp_path):
@@ -336,9 +326,10 @@ def test_launch_options_are_safe_by_default(tmp_path):
     options = ui.launch_options(settings, FakeIndex([]))
     assert options["share"] is False and options["server_name"] == "127.0.0.1" and options["server_port"] == 7999
     assert options["max_file_size"] == "7mb" and options["run_history"] is False and options["show_error"] is False
-    assert options["allowed_paths"] == [str((tmp_path / "uploads" / "pdf").resolve())]
+    assert options["allowed_paths"] == []
     assert "auth" not in options
     assert "auth" not in ui.launch_options(Settings(index_dir=tmp_path, auth_user="clerk"), FakeIndex([]))
     with_login = ui.launch_options(Settings(index_dir=tmp_path, auth_user="clerk", auth_password="s3cret"), FakeIndex([]))
-    assert with_login["auth"] == ("clerk", "s3cret")
+    assert with_login["auth"]("clerk", "s3cret") and not with_login["auth"]("clerk", "wrong")
+    assert not with_login["auth"]("someone", "s3cret")
     assert ui.launch_options(settings, FakeIndex([]), server_port=1234)["server_port"] == 1234

@@ -10,6 +10,7 @@ from ..labels import meeting_label
 from ..types import DECISION_KINDS, Citation, Hit
 from . import prompts
 from .evidence import Unit, Weigher, units
+from ..injection import hostile
 from .query import QueryPlan
 
 DECISION_INTENTS = ("decision", "vote", "action")
@@ -61,6 +62,8 @@ def score_units(weigher: Weigher, hits: list[Hit], plan: QueryPlan) -> list[Unit
         title_cov = weigher.coverage(f"{hit.chunk.title} {hit.chunk.item}")
         title = hit.chunk.title.strip()
         for text in units(hit, vote_blocks=plan.intent == "vote", resolution_blocks=plan.intent in DECISION_INTENTS):
+            if hostile(text):  # passages are data: their orders to the assistant are never quoted or shown a model
+                continue
             coverage = weigher.coverage(text)
             decision_words = DECISION_SENTENCE.search(text) or OUTCOME_WORDS.search(text[-40:])
             if plan.intent in DECISION_INTENTS and decision_words:

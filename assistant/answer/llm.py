@@ -17,6 +17,7 @@ from typing import Iterator
 from ..config import Settings
 from ..errors import MinutesError
 from . import prompts
+from ..injection import quoted
 
 
 def make_chat_model(settings: Settings):
@@ -89,7 +90,7 @@ class LLMAnswerer:
         """Tokens of the answer to `question` from numbered (n, header, text) passages."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
-        block = "\n\n".join(prompts.PASSAGE.format(n=n, header=h, text=t) for n, h, t in passages)
+        block = "\n\n".join(prompts.PASSAGE.format(n=n, header=quoted(h), text=quoted(t)) for n, h, t in passages)
         messages = [
             SystemMessage(prompts.ANSWER_SYSTEM.format(not_found=prompts.NOT_FOUND)),
             HumanMessage(prompts.ANSWER_USER.format(passages=block, question=question)),

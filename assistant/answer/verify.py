@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..injection import hostile, instructs
 from .query import SMALL_WORDS
 
 CITE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -69,6 +70,11 @@ def check_sentence(sentence: str, passages: dict[int, str], terms: Callable[[str
 
     cleaned = re.sub(r"\s+([.,;:])", r"\1", CITE.sub(keep_valid, sentence)).strip()
     body = CITE.sub("", cleaned).strip()
+    if hostile(body):
+        return SentenceCheck(cleaned, tuple(cited), False, "instructs or addresses the reader instead of answering")
+    orders = [s for n in (cited or passages) for s in split_sentences(passages[n]) if instructs(s)]
+    if any(_reproduces(body, order, terms) for order in orders):
+        return SentenceCheck(cleaned, tuple(cited), False, "repeats orders written in a passage")
     if not cited:
         scored = [(_support(body, [n], passages, headers, terms)[0], n) for n in passages]
         best = max(scored, default=(0.0, 0))
@@ -88,6 +94,13 @@ def check_sentence(sentence: str, passages: dict[int, str], terms: Callable[[str
     if decisions is not None and DECISION_CLAIM.search(body) and not set(cited) & decisions:
         return SentenceCheck(cleaned, tuple(cited), False, "claims a decision, but cites no passage that records one")
     return SentenceCheck(cleaned, tuple(cited), True)
+
+
+def _reproduces(sentence: str, order: str, terms) -> bool:
+    """Whether `sentence` says again most of what an order in a passage says."""
+    mine = {t for t in terms(sentence) if len(t) > 2}
+    theirs = {t for t in terms(order) if len(t) > 2}
+    return bool(mine) and len(mine & theirs) >= max(2, 0.6 * len(mine))
 
 
 def _support(body: str, cited: list[int], passages: dict[int, str], headers: dict[int, str], terms) -> tuple[float, int]:

@@ -2,8 +2,10 @@
 
 `manifest.json` beside the files: {"files": {"NAME": {"council": ..., "committee": ...,
 "date": "YYYY-MM-DD", "item": ..., "title": ..., "url": ..., "licence": ..., "attribution": ...,
-"restricted": true}}}. Fields that are not known are left out or null; they never override with a
-guess. `restricted` marks exempt (Part II) items, as ModernGov's `isrestricted` does.
+"restricted": true, "access": "public" | "restricted", "restricted_items": ["12", ...]}}}.
+Fields that are not known are left out or null; they never override with a guess.
+`restricted: true` (written by `minutes sync moderngov` from the service's `isrestricted`) and
+`access: restricted` both mark a file as exempt (Part II) business.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from pathlib import Path
 from ..errors import MinutesError
 
 MANIFEST_NAME = "manifest.json"
-KNOWN_FIELDS = ("council", "committee", "date", "item", "title", "url", "licence", "attribution", "restricted")
+KNOWN_FIELDS = ("council", "committee", "date", "item", "title", "url", "licence", "attribution", "restricted",
+                "access", "restricted_items")  # access: public | restricted; restricted_items: item numbers
 
 
 @lru_cache(maxsize=64)

@@ -12,22 +12,28 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
+from .. import access
 from ..chunking import chunk_naive, chunk_segments
 from ..catalog import FileRecord
 from ..errors import MinutesError, SkipFile
 from ..index import MinutesIndex
 from ..types import Chunk, Segment
+from .manifest import manifest_entry
 from .ocr import ocr_now_possible
 from .readers import SUPPORTED_SUFFIXES, read_document
 from .structure import parse
 
 FLUSH_CHUNKS = 256  # embed in batches across files: faster than file by file
+LOCK_NAME = "ingest.lock"  # in the index folder: one writer at a time (CLI runs and the chat's uploads)
+_HELD = threading.local()  # index folders whose writer lock this thread holds
 
 
 @dataclass
@@ -46,6 +52,7 @@ class IngestReport:
     interrupted: bool = False
     wall_seconds: float = 0.0
     indexed: list[tuple[str, int]] = field(default_factory=list)  # (source, chunks)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (source, what was lost), e.g. pages with no text
 
     def summary(self) -> str:
         total = self.wall_seconds or sum(self.seconds.values())
@@ -63,6 +70,8 @@ class IngestReport:
         lines.append(f"Time: {total:.1f}s ({stages}).")
         for source, reason in self.skipped:
             lines.append(f"  skipped {source}: {reason}")
+        for source, note in self.notes:
+            lines.append(f"  note {source}: {note}")
         if self.interrupted:
             lines.append("The index still answers from what was finished; run the same command again to complete it.")
         return "\n".join(lines)
@@ -71,22 +80,51 @@ class IngestReport:
 Hook = Callable  # (sqlite connection, path, chunks, segments) -> None, inside the file's transaction
 
 
-def discover(paths: Iterable[str]) -> tuple[list[tuple[Path, str]], list[Path]]:
-    """Files to ingest as (absolute path, source as given), and the folders that were named
-    (a catalogued file under one of them that no longer exists has gone)."""
-    files, roots = [], []
+def discover(paths: Iterable[str]) -> tuple[list[tuple[Path, str]], list[Path], list[tuple[str, str]]]:
+    """Files to ingest as (absolute path, source as given), the folders that were named
+    (a catalogued file under one of them that no longer exists has gone), and the files
+    refused before reading as (printable name, reason)."""
+    files, roots, refused = [], [], []
+
+    def add(found: Path) -> None:
+        if not _utf8(str(found)) or not _utf8(str(found.resolve())):
+            # Such a name cannot be stored, searched or printed as text: one file must not stop the run.
+            refused.append((printable_path(found), "the file name is not valid UTF-8: rename the file"))
+        else:
+            files.append((found.resolve(), str(found)))
+
     for given in paths:
         path = Path(given)
         if path.is_dir():
             roots.append(path.resolve())
             for found in sorted(path.rglob("*")):
                 if found.is_file() and found.suffix.lower() in SUPPORTED_SUFFIXES and not found.name.startswith("."):
-                    files.append((found.resolve(), str(found)))
+                    add(found)
         elif path.is_file():
-            files.append((path.resolve(), str(path)))
+            add(path)
         else:
-            raise MinutesError(f"no such file or folder: {given}")
-    return files, roots
+            raise MinutesError(f"no such file or folder: {printable_path(path)}")
+    return files, roots, refused
+
+
+def empty_pages_note(empty: list[int], pages: int) -> str:
+    """Pages that gave no text are said, not dropped in silence."""
+    shown = ", ".join(str(n) for n in empty[:20]) + (f" and {len(empty) - 20} more" if len(empty) > 20 else "")
+    which = "page" if len(empty) == 1 else "pages"
+    return f"{len(empty)} of {pages} pages have no text (scanned images need OCR), {which} {shown}"
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # the undecodable bytes of a name come back as lone surrogates
+        return False
+    return True
+
+
+def printable_path(path: Path | str) -> str:
+    """A path as text that can always be printed and stored: bytes that are not UTF-8 as \\xNN."""
+    return os.fsencode(str(path)).decode("utf-8", errors="backslashreplace")
 
 
 @dataclass
@@ -99,6 +137,8 @@ class Prepared:
     size: int
     mtime: float
     pages: int = 0
+    empty_pages: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
     segments: list[Segment] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
@@ -111,7 +151,8 @@ _WORKER_COUNTER: Callable[[str], int] | None = None
 
 
 def prepare(path: str, source: str, sha: str, size: int, mtime: float, chunker: str, chunk_tokens: int,
-            model_path: str = "", count_tokens: Callable[[str], int] | None = None) -> Prepared:
+            model_path: str = "", count_tokens: Callable[[str], int] | None = None,
+            detect_exempt: bool = True) -> Prepared:
     """Read, parse and chunk one file. Runs in worker processes: takes and returns plain data."""
     global _WORKER_COUNTER
     if count_tokens is None:
@@ -131,14 +172,69 @@ def prepare(path: str, source: str, sha: str, size: int, mtime: float, chunker: 
     t1 = time.perf_counter()
     out.seconds_read = t1 - t0
     out.pages = len(doc.pages)
+    out.empty_pages = [page.number for page in doc.pages if not page.text.strip()]
+    out.notes = list(doc.notes)
     out.metadata = dict(doc.metadata, chunker=chunker)
+    segments = parse(doc)
+    flags, why = access.plan(doc, segments, detect_exempt)  # exempt items: never chunked together with public text
     if chunker == "naive":
-        out.chunks = chunk_naive(doc)
+        out.chunks = access.mark_by_text(chunk_naive(doc), segments, flags)
     else:
-        out.segments = parse(doc)
-        out.chunks = chunk_segments(source, out.segments, chunk_tokens, count_tokens)
+        out.segments = segments
+        out.chunks = access.chunk_by_access(
+            segments, flags, lambda run: chunk_segments(source, run, chunk_tokens, count_tokens))
+    out.metadata["access_version"] = access.ACCESS_VERSION
+    if not detect_exempt:
+        out.metadata["detect_exempt"] = False
+    level = access.file_access(out.chunks)
+    if level != access.PUBLIC:
+        out.metadata["file_access"] = level  # partial or restricted: not served to the public
+        restricted = sum(1 for c in out.chunks if c.access == access.RESTRICTED)
+        out.notes.append(f"restricted to officers: {restricted} of {len(out.chunks)} passages ({why})")
     out.seconds_parse = time.perf_counter() - t1
     return out
+
+
+@contextmanager
+def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the index's writer lock. Another ingest holding it makes this wait up to `wait`
+    seconds, then fail with a MinutesError that says so. Released when the process ends, however."""
+    import fcntl
+
+    index_dir = Path(index_dir)
+    held = _HELD.__dict__.setdefault("dirs", set())
+    key = str(index_dir.resolve())
+    if key in held:  # this thread holds it already (the CLI takes it before the decision backfill)
+        yield
+        return
+    index_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(index_dir / LOCK_NAME, "a+")
+    try:
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip()
+                    raise MinutesError(
+                        f"another ingest is adding documents to the index at {index_dir}"
+                        + (f" ({holder})" if holder else "")
+                        + ": wait for it to finish, then run this again") from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        handle.flush()
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)
+    finally:
+        handle.close()  # closing releases the lock
 
 
 def ingest(
@@ -147,11 +243,23 @@ def ingest(
     progress: bool = False,
     hooks: tuple[Hook, ...] = (),
     workers: int | None = None,
+    lock_wait: float = 0.0,
 ) -> IngestReport:
+    """Ingest `paths` holding the index's writer lock (a second writer waits `lock_wait`
+    seconds for it, then is refused with a clear message)."""
+    index.catalog.require_writable()
+    with writer_lock(index.settings.index_dir, lock_wait):
+        return _ingest(index, paths, progress, hooks, workers)
+
+
+def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tuple[Hook, ...],
+            workers: int | None) -> IngestReport:
     report = IngestReport()
     started = time.perf_counter()
-    files, roots = discover(paths)
-    report.files_seen = len(files)
+    files, roots, refused = discover(paths)
+    report.files_seen = len(files) + len(refused)
+    report.files_skipped += len(refused)
+    report.skipped.extend(refused)
     catalog, store, settings = index.catalog, index.store, index.settings
     # Vectors an interrupted run wrote for files it did not record are dropped at the end of
     # this run, not now: chunks this run records again reuse them instead of being embedded twice.
@@ -166,6 +274,7 @@ def ingest(
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         known = catalog.file(str(path))
         if (known and known.sha256 == sha and known.metadata.get("chunker", "structure") == settings.chunker
+                and _same_access(known, path, settings.detect_exempt)
                 and not (known.status == "skipped" and ocr_now_possible(known.reason))):
             report.files_unchanged += 1
             if known.status == "skipped":
@@ -224,11 +333,13 @@ def ingest(
 
             executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                            initializer=_worker_init)
-            extra = (settings.chunker, settings.chunk_tokens, settings.embedding_model_path)
+            extra = (settings.chunker, settings.chunk_tokens, settings.embedding_model_path, None,
+                     settings.detect_exempt)
             prepared = executor.map(_prepare_args, [item + extra for item in todo])
         else:
             prepared = (
-                prepare(*item, settings.chunker, settings.chunk_tokens, count_tokens=index.embedder.count_tokens)
+                prepare(*item, settings.chunker, settings.chunk_tokens, count_tokens=index.embedder.count_tokens,
+                        detect_exempt=settings.detect_exempt)
                 for item in todo
             )
         for prep in prepared:
@@ -240,6 +351,9 @@ def ingest(
                 skip(prep)
                 continue
             report.pages += prep.pages
+            if prep.empty_pages:
+                report.notes.append((prep.source, empty_pages_note(prep.empty_pages, prep.pages)))
+            report.notes.extend((prep.source, note) for note in prep.notes)
             pending.append(prep)
             if sum(len(p.chunks) for p in pending) >= FLUSH_CHUNKS:
                 flush()
@@ -261,6 +375,18 @@ def ingest(
             bar.close()
         report.wall_seconds = time.perf_counter() - started
     return report
+
+
+def _same_access(known: FileRecord, path: Path, detect: bool) -> bool:
+    """Whether the file's access was decided by these rules and the manifest as it is now: a
+    file marked restricted after it was ingested is read again, even if its bytes are the same."""
+    if known.status != "indexed":
+        return True
+    declared = manifest_entry(path)
+    return (known.metadata.get("access_version") == access.ACCESS_VERSION
+            and known.metadata.get("detect_exempt", True) == detect
+            and known.metadata.get("access") == declared.get("access")
+            and known.metadata.get("restricted_items") == declared.get("restricted_items"))
 
 
 def _worker_init() -> None:
