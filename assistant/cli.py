@@ -186,15 +186,19 @@ def cmd_sync(args, settings) -> int:
     from .decisions import decision_hooks
     from .ingest.moderngov import sync_moderngov
 
+    from .ingest.pipeline import writer_lock
+
     dates = _filters(args)
     quiet = args.no_progress
-    index = _open_index(settings)
-    report = sync_moderngov(
-        index, args.url, committees=args.committee, since=dates.since, until=dates.until,
-        council=args.council or "", refresh=args.refresh, hooks=decision_hooks(index),
-        log=(lambda line: None) if quiet else (lambda line: print(line, file=sys.stderr, flush=True)),
-        ingest_progress=not quiet and sys.stderr.isatty(),
-    )
+    index = _open_index(settings, create=True)  # a sync writes the index, as ingest does
+    index.catalog.require_writable()
+    with writer_lock(settings.index_dir):
+        report = sync_moderngov(
+            index, args.url, committees=args.committee, since=dates.since, until=dates.until,
+            council=args.council or "", refresh=args.refresh, hooks=decision_hooks(index),
+            log=(lambda line: None) if quiet else (lambda line: print(line, file=sys.stderr, flush=True)),
+            ingest_progress=not quiet and sys.stderr.isatty(),
+        )
     print(report.summary())
     return 130 if report.interrupted else 0
 
@@ -203,7 +207,8 @@ def cmd_watch(args, settings) -> int:
     from .decisions import decision_hooks
     from .ingest.watch import watch_folders
 
-    index = _open_index(settings)
+    index = _open_index(settings, create=True)  # a watch writes the index, as ingest does
+    index.catalog.require_writable()
     watch_folders(index, args.folders, hooks=decision_hooks(index), poll_seconds=args.poll,
                   log=lambda line: print(line, flush=True))
     return 0
