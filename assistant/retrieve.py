@@ -18,9 +18,12 @@ ITEM_NUMBER_BOOST = 2.0
 ITEM_NUMBER = re.compile(r"\b(\d{2,4}-\d{1,4}[A-Z]?)\b")
 
 
+# Words that name no particular body: a body is told from another, and recognised in a
+# question, by its other words ("minute" too: a title block read as "Minute of the Special City
+# Council" must not make every question about minutes a question about that body).
 GENERIC_BODY_WORDS = {"council", "city", "county", "borough", "district", "town", "parish", "community", "village",
                       "metropolitan", "annual", "ordinary", "extraordinary", "special", "regular", "full", "meeting",
-                      "of", "the", "and", "&"}
+                      "minute", "minutes", "draft", "record", "of", "the", "and", "&"}
 
 
 def same_body(a: str, b: str) -> bool:

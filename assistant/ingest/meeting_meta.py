@@ -42,7 +42,7 @@ _OF_PLACE = rf"(?:\s+(?:of|for)\s+(?:the\s+)?{_WORD}(?:\s+(?:and\s+)?{_WORD}){{0
 BODY = re.compile(rf"(?<![\w'’])((?:{_WORD}\s+)(?:{_CAP}\s+){{0,7}}?{BODY_NOUNS}{_OF_PLACE}|{BODY_NOUNS}{_OF_PLACE})(?![\w'’])")
 PLACE_BODY = re.compile(r"\b((?:City|County|Town|Village|Borough|Township|Municipality) of\s+[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2})")
 MEETING_OF = re.compile(r"\bmeeting\s+of\s+(?:the\s+)?", re.I)
-LEADING_NOISE = re.compile(r"^(?:(?:the|a|an|minutes|draft|unconfirmed|approved|confirmed|record|of|for|from|annual|"
+LEADING_NOISE = re.compile(r"^(?:(?:the|a|an|minutes?|draft|unconfirmed|approved|confirmed|record|of|for|from|annual|"
                            r"ordinary|extraordinary|regular|special|adjourned|joint|full|meeting|notes?|"
                            r"january|february|march|april|may|june|july|august|september|october|november|december|"
                            r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\s+)+", re.I)
