@@ -104,8 +104,18 @@ def meeting_date(lines: list[str]) -> str:
     return first
 
 
+TRAILING_NOISE = re.compile(r"\s+(?:held|on|at|in the|dated?)\b.*$", re.I)  # "... Parish Council Held On Thursday ..."
+YEAR_FIRST = re.compile(r"^(?:19|20)\d\d\s+")  # "2008 Annual Wereham Parish Council"
+
+
+def tidy_body(raw: str) -> str:
+    """A body's name without what a title line adds around it: leading 'Minutes of the June
+    meeting of the', a year or an 'Annual', trailing 'held on Thursday ...'; upper case in title case."""
+    return _tidy_body(TRAILING_NOISE.sub("", YEAR_FIRST.sub("", raw.strip())))
+
+
 def _tidy_body(raw: str) -> str:
-    body = LEADING_NOISE.sub("", raw.strip(" ,.;:-–")).strip(" ,.;:-–")
+    body = LEADING_NOISE.sub("", YEAR_FIRST.sub("", raw.strip(" ,.;:-–"))).strip(" ,.;:-–")
     if body.isupper() or sum(c.isupper() for c in body) > 0.7 * sum(c.isalpha() for c in body):
         body = " ".join(w if len(w) <= 2 and w.isupper() and w not in ("OF", "AND", "THE", "ON", "IN", "FOR") else w.capitalize()
                         for w in body.split())

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..dates import find_date
 from ..types import Document, Segment
-from .meeting_meta import FROM_FILE_NAME, FROM_MANIFEST, FROM_TEXT, bodies, discover
+from .meeting_meta import FROM_FILE_NAME, FROM_MANIFEST, FROM_TEXT, bodies, discover, tidy_body
 
 # ---- patterns -------------------------------------------------------------------------
 
@@ -141,7 +141,7 @@ def parse(doc: Document) -> list[Segment]:
     """Split a document into Segments that carry meeting, item and section."""
     meta = doc.metadata
     found = discover(doc)
-    header_council = "" if meta.get("council") else _council_from_headers(doc)
+    header_council = "" if meta.get("council") else tidy_body(_council_from_headers(doc))
     # A file named after its meeting date (2019-06-04.pdf) dates its first meeting, whatever
     # a typo in its title or running header says; later meetings in it go by their own.
     named_date = "" if meta.get("date") else _date_from_name(doc.source)
@@ -173,8 +173,8 @@ def parse(doc: Document) -> list[Segment]:
             title_words = m["title"].strip()
             state.meeting = title_words.title()
             if not meta.get("committee"):
-                named = (_committee_from_meeting(title_words) or _known_body(text)
-                         or next((b for b in bodies(text) if BODY_NOUN.search(b)), ""))
+                named = tidy_body(_committee_from_meeting(title_words) or _known_body(text)
+                                  or next((b for b in bodies(text) if BODY_NOUN.search(b)), ""))
                 if named and BODY_NOUN.search(named):
                     state.committee, state.committee_from = named, FROM_TEXT
             when = page_header_date.get(para.page_start) or find_date(text, day_first=False)
