@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Iterator
 
 from ..config import Settings
@@ -67,9 +68,9 @@ CONTRADICTED = 0.6  # relevance kept when every quoted passage states another bo
 
 def label_agreement(prefer: Filters, draft: Draft) -> float:
     """A label that is missing says nothing, but one that contradicts the question does: when
-    the question names a council, committee or dates and every quoted passage states another
-    one of them (the Stoke Ferry handyman for a question about Wretton's), the answer is about
-    something else. 1.0 when any quoted passage contradicts none; CONTRADICTED otherwise."""
+    the question names a council or dates and every quoted passage states another (see
+    `contradicts`; the Stoke Ferry handyman for a question about Wretton's), the answer is
+    about something else. 1.0 when any quoted passage contradicts none; CONTRADICTED otherwise."""
     if prefer.is_empty() or not draft.citations:
         return 1.0
     return 1.0 if any(not contradicts(prefer, c.chunk.metadata()) for c in draft.citations) else CONTRADICTED
@@ -93,8 +94,6 @@ def contradicts(prefer: Filters, meta: dict) -> bool:
 
 
 def _shift(iso: str, days: int) -> str:
-    from datetime import date, timedelta
-
     return (date.fromisoformat(iso) + timedelta(days=days)).isoformat() if iso else ""
 
 

@@ -111,7 +111,7 @@ YEAR_FIRST = re.compile(r"^(?:19|20)\d\d\s+")  # "2008 Annual Wereham Parish Cou
 def tidy_body(raw: str) -> str:
     """A body's name without what a title line adds around it: leading 'Minutes of the June
     meeting of the', a year or an 'Annual', trailing 'held on Thursday ...'; upper case in title case."""
-    return _tidy_body(TRAILING_NOISE.sub("", YEAR_FIRST.sub("", raw.strip())))
+    return _tidy_body(TRAILING_NOISE.sub("", raw))
 
 
 def _tidy_body(raw: str) -> str:
