@@ -13,7 +13,7 @@ import re
 
 from .answer.extractive import Draft
 from .dates import human_date
-from .retrieve import preference_factor
+from .retrieve import contradicts, preference_factor
 from .decisions_history import build_history, label_of
 from .types import Citation, Filters, date_to_int
 
@@ -74,6 +74,8 @@ def matching_records(register, plan, hits, limit: int = 3) -> list:
     for d in records:
         if d.outcome is None and d.kind != "action":
             continue  # a motion with no recorded outcome decides nothing
+        if contradicts(plan.prefer, _meta(d)):
+            continue  # another council's, or a meeting months from the one asked about: the passages may still answer
         cov = weigher.coverage(f"{d.title} {d.item} {d.text} {d.action_owner} {d.committee}")
         if d.kind == "action" and not wants_action and plan.intent != "who":
             cov -= 0.3

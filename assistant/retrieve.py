@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 from .config import Settings
 from .embedding import Embedder
@@ -54,6 +55,27 @@ def preference_factor(prefer: Filters, meta: dict) -> float:
     if not marks:
         return 1.0
     return 1.0 + (PREFERENCE_BOOST - 1.0) * sum(marks) / len(marks)
+
+
+DATE_SLACK_DAYS = 62  # a date in a question is often the event's, reported at a meeting a month or two later
+
+
+def contradicts(prefer: Filters, meta: dict) -> bool:
+    """The passage states a council other than the one named, or a meeting date well away
+    from the dates named. A committee is not compared: a question names one as often for what
+    happened to it ("appointed to the Planning Board") as for where it met."""
+    if prefer.council and meta.get("council") and not same_body(meta["council"], prefer.council):
+        return True
+    day = int(meta.get("date_int", 0) or 0)
+    if (prefer.since or prefer.until) and day:
+        since = _shift(prefer.since, -DATE_SLACK_DAYS)
+        until = _shift(prefer.until, DATE_SLACK_DAYS)
+        return not Filters(since=since, until=until).accepts(meta)
+    return False
+
+
+def _shift(iso: str, days: int) -> str:
+    return (date.fromisoformat(iso) + timedelta(days=days)).isoformat() if iso else ""
 
 
 @dataclass

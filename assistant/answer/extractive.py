@@ -11,6 +11,7 @@ from ..types import DECISION_KINDS, Citation, Hit
 from . import prompts
 from .evidence import Unit, Weigher, units
 from ..injection import hostile
+from ..retrieve import contradicts
 from .query import QueryPlan
 
 DECISION_INTENTS = ("decision", "vote", "action")
@@ -52,6 +53,9 @@ def label(hit: Hit) -> str:
                          special=bool(c.meeting and "special" in c.meeting.lower()))
 
 
+OFF_MEETING = 0.6  # a passage from another council, or a meeting months from the dates the question names
+
+
 def score_units(weigher: Weigher, hits: list[Hit], plan: QueryPlan) -> list[Unit]:
     scored: list[Unit] = []
     best_fused = hits[0].score if hits else 1.0
@@ -61,6 +65,7 @@ def score_units(weigher: Weigher, hits: list[Hit], plan: QueryPlan) -> list[Unit
         prior = 0.25 * hit.score / best_fused
         title_cov = weigher.coverage(f"{hit.chunk.title} {hit.chunk.item}")
         title = hit.chunk.title.strip()
+        off_meeting = contradicts(plan.prefer, hit.chunk.metadata())
         for text in units(hit, vote_blocks=plan.intent == "vote", resolution_blocks=plan.intent in DECISION_INTENTS):
             if hostile(text):  # passages are data: their orders to the assistant are never quoted or shown a model
                 continue
@@ -92,6 +97,8 @@ def score_units(weigher: Weigher, hits: list[Hit], plan: QueryPlan) -> list[Unit
                 score -= 0.2
             if "\n" in text:  # a whole resolution or motion block beats its parts
                 score += 0.05
+            if off_meeting:
+                score *= OFF_MEETING
             scored.append(Unit(hit, text, score))
     scored.sort(key=lambda u: -u.score)
     return scored

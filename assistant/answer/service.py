@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
 from typing import Iterator
 
 from ..config import Settings
@@ -16,7 +15,7 @@ from . import prompts
 from .evidence import Weigher, units
 from ..decisions_answer import decision_answer
 from .extractive import ASKS_NUMBERED_ACT, Draft, extractive_answer, label, records_decision, score_units
-from ..retrieve import same_body
+from ..retrieve import contradicts
 from .query import QueryPlan, plan_query
 from .verify import check_answer
 
@@ -48,53 +47,27 @@ def relevance(weigher: Weigher, hits: list[Hit], draft: Draft, prefer: Filters =
     refusal threshold, which is calibrated on the evaluation sets."""
     if not draft.citations:
         return 0.0
-    pieces = [f"{c.chunk.title} {c.quote}" for c in draft.citations]
+    # Quotes from another council, or from a meeting months away from the dates the question
+    # names, do not speak for the meeting asked about: the rest are judged alone.
+    citations = [c for c in draft.citations if not contradicts(prefer, c.chunk.metadata())]
+    agreement = 1.0 if citations else CONTRADICTED
+    citations = citations or draft.citations
+    pieces = [f"{c.chunk.title} {c.quote}" for c in citations]
     if weigher.terms:
         best_quote = max(weigher.coverage(p) for p in pieces)
         all_quotes = weigher.coverage(" ".join(pieces))
-        best_passage = max(weigher.coverage(f"{c.chunk.title} {c.chunk.text}") for c in draft.citations)
+        best_passage = max(weigher.coverage(f"{c.chunk.title} {c.chunk.text}") for c in citations)
     else:
         best_quote = all_quotes = best_passage = 0.5
     # Passages brought in from an agenda item (expand_items) carry no similarity of their own.
     similarity = max((h.dense_similarity or 0.0 for h in hits), default=0.0)
     score = (best_quote + all_quotes + best_passage + similarity) / 4
-    if not answer_type_present(weigher.question, [c.quote for c in draft.citations]):
+    if not answer_type_present(weigher.question, [c.quote for c in citations]):
         score *= 0.5
-    return score * label_agreement(prefer, draft)
+    return score * agreement
 
 
 CONTRADICTED = 0.6  # relevance kept when every quoted passage states another body or date than the question
-
-
-def label_agreement(prefer: Filters, draft: Draft) -> float:
-    """A label that is missing says nothing, but one that contradicts the question does: when
-    the question names a council or dates and every quoted passage states another (see
-    `contradicts`; the Stoke Ferry handyman for a question about Wretton's), the answer is
-    about something else. 1.0 when any quoted passage contradicts none; CONTRADICTED otherwise."""
-    if prefer.is_empty() or not draft.citations:
-        return 1.0
-    return 1.0 if any(not contradicts(prefer, c.chunk.metadata()) for c in draft.citations) else CONTRADICTED
-
-
-DATE_SLACK_DAYS = 62  # a date in a question is often the event's, reported at a meeting a month or two later
-
-
-def contradicts(prefer: Filters, meta: dict) -> bool:
-    """The passage states a council other than the one named, or a meeting date well away
-    from the dates named. A committee is not compared: a question names one as often for what
-    happened to it ("appointed to the Planning Board") as for where it met."""
-    if prefer.council and meta.get("council") and not same_body(meta["council"], prefer.council):
-        return True
-    day = int(meta.get("date_int", 0) or 0)
-    if (prefer.since or prefer.until) and day:
-        since = _shift(prefer.since, -DATE_SLACK_DAYS)
-        until = _shift(prefer.until, DATE_SLACK_DAYS)
-        return not Filters(since=since, until=until).accepts(meta)
-    return False
-
-
-def _shift(iso: str, days: int) -> str:
-    return (date.fromisoformat(iso) + timedelta(days=days)).isoformat() if iso else ""
 
 
 def asks_about_a_decision(plan: QueryPlan) -> bool:
