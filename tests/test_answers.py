@@ -126,6 +126,8 @@ def test_only_filters_the_user_sets_exclude():
         ("What was decided at the meeting on June 4, 2019?", ("2019-06-04", "2019-06-04")),
         ("Contract for the fiscal year ending June 30, 2008", ("", "")),  # a date in the subject is no filter
         ("what did cabinet resolve on the phase 2 plan?", ("", "")),
+        ("Who will chair Wretton Parish Council until May 2021?", ("", "2021-05-31")),  # a term that ends, not a meeting
+        ("What has the board done since March 2019?", ("2019-03-01", "")),
     ],
 )
 def test_dates_stated_in_questions(question, expected):

@@ -4,6 +4,7 @@ quoted verbatim."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -47,6 +48,23 @@ class Unit:
     score: float = 0.0
 
 
+# Words of the general English stop list that are topics in minutes ("the fire station",
+# "a bill", "the drainage system", "interest rates").
+MINUTES_CONTENT_WORDS = frozenset("bill fire system interest front side top bottom mill empty".split())
+
+
+@functools.lru_cache(maxsize=1)
+def scaffolding_words() -> frozenset[str]:
+    """Words that frame a question rather than name its topic ("between", "before", "anyone",
+    "whether", "into"): scikit-learn's English stop list, which sentence-transformers already
+    installs, with the question words of SMALL_WORDS, less the few that are topics in minutes."""
+    from sklearn.feature_extraction._stop_words import ENGLISH_STOP_WORDS
+
+    from .query import SMALL_WORDS
+
+    return frozenset((set(ENGLISH_STOP_WORDS) | SMALL_WORDS) - MINUTES_CONTENT_WORDS)
+
+
 class Weigher:
     def __init__(self, lexical: LexicalIndex, plan: QueryPlan):
         self.lexical = lexical
@@ -70,9 +88,9 @@ class Weigher:
         self.total = sum(self.weights.values()) or 1.0
 
     def _stems(self, text: str) -> list[str]:
-        from .query import SMALL_WORDS
-
-        words = [w for w in re.findall(r"[\w$£]+", text.lower()) if w not in SMALL_WORDS]
+        skip = scaffolding_words()
+        words = [w for w in re.findall(r"[\w$£]+", text.lower())
+                 if w not in skip and (len(w) > 1 or w.isdigit())]  # a lone letter is a possessive's s or an initial
         return self.lexical.terms(" ".join(words))
 
     def coverage(self, text: str) -> float:

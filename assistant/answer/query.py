@@ -121,6 +121,8 @@ BEFORE_YEAR = re.compile(r"\b(?:before|until|prior to)\s+((?:19|20)\d\d)\b", re.
 MONTH_YEAR = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\s+((?:19|20)\d\d)\b", re.I
 )
+OPENS_RANGE = ("since", "after", "from")
+CLOSES_RANGE = ("until", "till", "before", "prior to", "by")
 LONE_YEAR = re.compile(r"\b(?:in|during|of|for)\s+((?:19|20)\d\d)\b(?!\s*-)", re.I)
 
 
@@ -137,8 +139,14 @@ def date_range(question: str) -> tuple[str, str]:
     m = MONTH_YEAR.search(question)
     if m:
         month, year = MONTHS[m[1].lower()], int(m[2])
-        last = calendar.monthrange(year, month)[1]
-        return f"{year}-{month:02d}-01", f"{year}-{month:02d}-{last:02d}"
+        first, last = f"{year}-{month:02d}-01", f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
+        # "since March 2019" opens a range, "until May 2021" closes one; neither is the meeting's month.
+        leading = question[:m.start()].rstrip().lower()
+        if leading.endswith(OPENS_RANGE):
+            return first, ""
+        if leading.endswith(CLOSES_RANGE):
+            return "", last
+        return first, last
     since = SINCE_YEAR.search(question)
     before = BEFORE_YEAR.search(question)
     if since or before:
