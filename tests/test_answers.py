@@ -296,3 +296,24 @@ def test_local_llm_does_not_pass_off_another_meetings_resolution_as_phase2(seed_
     assert answer.text.startswith(prompts.NO_DECISION)
     assert Path(answer.citations[0].chunk.source).name == "000_0c651058bcd55b11.txt"
     assert "001_78dc03a630ae0aea.txt" not in cited_sources(answer)
+
+
+@pytest.mark.parametrize(
+    "question, quotes, present",
+    [
+        ("Who chairs the Health and Wellbeing Board?", ["The Chair asked about foster carer recruitment."], False),
+        ("Who chairs the board?", ["The Children's Services Improvement Plan was noted."], False),
+        ("Who chairs the board?", ["Councillor Jemima Laing (Deputy Leader) introduced the report."], True),
+        ("Who moved it?", ["Hanson Hom stated the motion."], True),
+        ("Who seconded it?", ["B. Glover proposed and M. Grief seconded."], True),
+        ("Who was consulted?", ["Dorset County Council reviewed the plan."], True),
+        ("How many children?", ["The council now cares for 18 UASC."], True),
+        ("How many children?", ["The council cares for children."], False),
+    ],
+)
+def test_answer_type_is_in_the_quotes(question, quotes, present):
+    """A 'who' question needs a person (not 'The Chair' or a capitalised common noun), a
+    'how many' question a number."""
+    from assistant.answer.service import answer_type_present
+
+    assert answer_type_present(question, quotes) is present

@@ -96,11 +96,13 @@ PERSON = re.compile(
     r"\b(?:Councillor|Councilmember|Cllr|Mayor|Vice Mayor|Mr|Mrs|Ms|Miss|Dr|Commissioner|Member)\.?\s+"
     r"(?:[A-Z]\.?\s+){0,3}[A-Z][\w'’-]+"
     r"|\b(?:[A-Z]\.\s?){1,3}[A-Z][a-z'’-]{2,}\b"  # initials and a surname: "B. Glover", "R.J. Smith"
-    r"|\b[A-Z][a-z]+(?:\s+[A-Z][a-z'’-]+)+\s+(?:\(|stated|said|moved|seconded|proposed|introduced|asked|answered|responded|"
+    r"|\b(?!(?:The|This|That|A|An)\b)[A-Z][a-z]+(?:\s+[A-Z][a-z'’-]+)+\s+(?:\(|stated|said|moved|seconded|proposed|introduced|asked|answered|responded|"
     r"noted|commented|gave|presented|confirmed|explained|undertook|discussed|to\s)"
     # a first name and a surname with no title ("Hanson Hom", "Tyler Savage"), not a place or a body
     r"|\b(?!(?:The|This|That|These|City|County|Town|Council|Mayor|Vice|Planning|Public|General|North|South|East|West|"
-    r"New|Old|Park|Item|Resolution|Ordinance)\b)[A-Z][a-z]{2,}\s+(?:[A-Z]\.\s+)?(?!(?:Board|Council|Commission|"
+    r"New|Old|Park|Item|Resolution|Ordinance)\b)(?![A-Z][a-z]+(?:ment|ing|tion|sion|ices|ance|ence|ity|ness)\b)"
+    # (a first name is not a common noun: "Services Improvement", "Monitoring Visit")
+    r"[A-Z][a-z]{2,}\s+(?:[A-Z]\.\s+)?(?!(?:Board|Council|Commission|"
     r"Committee|Street|Avenue|Road|Lane|Plan|Project|Park|Hall|Agency|Authority|Department|Services|Report|Meeting|"
     r"Centre|Center|Fund|Trust|Club|Church|School|Way|Drive|Place|Close|Green|Farm|House|Court)\b)[A-Z][a-z'’-]{2,}\b"
 )
