@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+import numpy as np
+
 from .config import Settings
 from .embedding import Embedder
 from .lexical import LexicalIndex
@@ -78,6 +80,9 @@ def _shift(iso: str, days: int) -> str:
     return (date.fromisoformat(iso) + timedelta(days=days)).isoformat() if iso else ""
 
 
+QUERY_VECTORS_KEPT = 32
+
+
 @dataclass
 class Retriever:
     settings: Settings
@@ -103,7 +108,7 @@ class Retriever:
             dated = replace(filters, since=prefer.since, until=prefer.until, include_undated=True)
         dense, lexical = [], []
         if mode in ("hybrid", "dense"):
-            vector = self.embedder.embed([query])[0]
+            vector = self.query_vector(query)
             t_embed = time.perf_counter()
             dense = [self.store.query(vector, n, filters)]
             if dated is not None:
@@ -120,6 +125,24 @@ class Retriever:
             if timings is not None:
                 timings["lexical"] = round((time.perf_counter() - t0) * 1000, 1)
         return self.fuse(dense, lexical, k, prefer, items=set(ITEM_NUMBER.findall(query)))
+
+    def query_vector(self, query: str):
+        """The query's embedding; the last few are kept, as an answer asks for it twice."""
+        cache = self.__dict__.setdefault("_vectors", {})
+        if query not in cache:
+            if len(cache) >= QUERY_VECTORS_KEPT:
+                cache.pop(next(iter(cache)))
+            cache[query] = self.embedder.embed([query])[0]
+        return cache[query]
+
+    def similarities(self, query: str, chunk_ids) -> dict[str, float]:
+        """Cosine similarity of the query to each chunk's stored vector, whether or not the
+        dense search found the chunk (BM25 and item expansion bring in passages it did not)."""
+        stored = self.store.vectors(list(dict.fromkeys(chunk_ids)))
+        if not stored:
+            return {}
+        vector = self.query_vector(query)
+        return {i: float(np.dot(vector, v)) for i, v in stored.items()}
 
     def expand_items(self, hits: list[Hit], kinds: tuple[str, ...], top: int = 5) -> list[Hit]:
         """Bring in the decision passages (motion, vote, resolution, action) of the agenda

@@ -94,6 +94,13 @@ class ChromaStore:
             found.update(self._open().get(ids=list(ids[start : start + UPSERT_BATCH]), include=[])["ids"])
         return found
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks (those the store has)."""
+        if not ids:
+            return {}
+        got = self._open().get(ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
+
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         collection = self._open()
         for start in range(0, len(chunks), UPSERT_BATCH):

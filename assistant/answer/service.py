@@ -33,13 +33,14 @@ class Event:
     answer: Answer | None = None
 
 
-def relevance(weigher: Weigher, hits: list[Hit], draft: Draft, prefer: Filters = Filters()) -> float:
+def relevance(weigher: Weigher, similarity: dict[str, float], draft: Draft, prefer: Filters = Filters()) -> float:
     """Whether the passages the answer would quote address the question: the mean of four
     signals, weighed alike (equal weights had the best leave-one-set-out balanced accuracy over
     the seeds, Alameda and Norfolk sets; see README, Evaluation):
     - the rarity-weighted share of the question's topic words in the best single quote (with
       its agenda item's title), in all the quotes together, and in the best quoted passage;
-    - the dense similarity of the best passage found.
+    - the dense similarity of the closest quoted passage to the question (`similarity`: chunk
+      id to cosine, for the quoted passages however they were found).
     Labels (council, committee, date) do not count: the body and dates a question names rank
     passages instead (see Weigher), so minutes that do not state them are judged on their words.
     Halved when the quotes lack the kind of answer asked for (a number, a person), and cut when
@@ -59,9 +60,8 @@ def relevance(weigher: Weigher, hits: list[Hit], draft: Draft, prefer: Filters =
         best_passage = max(weigher.coverage(f"{c.chunk.title} {c.chunk.text}") for c in citations)
     else:
         best_quote = all_quotes = best_passage = 0.5
-    # Passages brought in from an agenda item (expand_items) carry no similarity of their own.
-    similarity = max((h.dense_similarity or 0.0 for h in hits), default=0.0)
-    score = (best_quote + all_quotes + best_passage + similarity) / 4
+    closest = max((similarity.get(c.chunk.id, 0.0) for c in citations), default=0.0)
+    score = (best_quote + all_quotes + best_passage + closest) / 4
     if not answer_type_present(weigher.question, [c.quote for c in citations]):
         score *= 0.5
     return score * agreement
@@ -214,7 +214,10 @@ class AnswerService:
             if draft is None:
                 draft = extractive_answer(weigher, hits, plan, self.settings.max_quotes)
         timings["extractive"] = _ms(t0)
-        score = relevance(weigher, hits, draft, plan.prefer) if draft else 0.0
+        score = 0.0
+        if draft:
+            similarity = self.index.retriever.similarities(plan.standalone, [c.chunk.id for c in draft.citations])
+            score = relevance(weigher, similarity, draft, plan.prefer)
         timings["relevance"] = round(score, 3)
 
         if draft is None or score < self.settings.refusal_threshold:
