@@ -144,20 +144,28 @@ class Retriever:
         vector = self.query_vector(query)
         return {i: float(np.dot(vector, v)) for i, v in stored.items()}
 
-    def expand_items(self, hits: list[Hit], kinds: tuple[str, ...], top: int = 5) -> list[Hit]:
+    def expand_items(self, hits: list[Hit], kinds: tuple[str, ...], top: int = 5, decisions_first: bool = False) -> list[Hit]:
         """Bring in the decision passages (motion, vote, resolution, action) of the agenda
         items the best hits belong to, right after them: the answer to 'who moved it' or
         'what was resolved' often sits in another chunk of the same item."""
-        seen = {h.chunk.id for h in hits}
+        found = {h.chunk.id for h in hits}
+        placed: set[str] = set()
         out: list[Hit] = []
         for position, hit in enumerate(hits):
-            out.append(hit)
-            if position >= top or not (hit.chunk.item or hit.chunk.title):
-                continue
-            for sibling in self.lexical.item_chunks(hit.chunk):
-                if sibling.id not in seen and sibling.section in kinds:
-                    seen.add(sibling.id)
-                    out.append(Hit(chunk=sibling, score=hit.score * 0.99, rank=0))
+            if hit.chunk.id in placed:
+                continue  # moved up beside its item's best hit
+            placed.add(hit.chunk.id)
+            siblings = []
+            if position < top and (hit.chunk.item or hit.chunk.title):
+                for sibling in self.lexical.item_chunks(hit.chunk):
+                    if sibling.section in kinds and sibling.id not in placed and (decisions_first or sibling.id not in found):
+                        placed.add(sibling.id)
+                        siblings.append(Hit(chunk=sibling, score=hit.score, rank=0))
+            if decisions_first and siblings and hit.chunk.section not in kinds:
+                out.extend(siblings + [hit])  # the item's motion and vote answer before its discussion or listing
+            else:
+                out.append(hit)
+                out.extend(replace(s, score=hit.score * 0.99) for s in siblings)
         return [replace(h, rank=i) for i, h in enumerate(out, 1)]
 
     def as_stored(self, filters: Filters) -> Filters:

@@ -20,6 +20,7 @@ from .query import QueryPlan, plan_query
 from .verify import check_answer
 
 EXPANDING_INTENTS = ("decision", "vote", "action", "who", "when")
+DECISIONS_FIRST = ("decision", "vote")  # the motion, vote or resolution is the answer itself
 LLM_PASSAGES = 4
 SENTENCES_PER_PASSAGE = 2
 
@@ -203,7 +204,7 @@ class AnswerService:
         hits = self.index.retriever.search(plan.standalone, plan.filters, k=self.settings.top_k, timings=timings,
                                            prefer=plan.prefer)
         if plan.intent in EXPANDING_INTENTS:
-            hits = self.index.retriever.expand_items(hits, DECISION_KINDS)
+            hits = self.index.retriever.expand_items(hits, DECISION_KINDS, decisions_first=plan.intent in DECISIONS_FIRST)
         timings["retrieve"] = _ms(t0)
         weigher = Weigher(self.index.lexical, plan)
         t0 = time.perf_counter()
