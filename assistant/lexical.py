@@ -136,6 +136,11 @@ class LexicalIndex:
         words = TERM.findall(normalise(text).lower())
         return self._stemmer.stemWords(words)
 
+    def frequency(self, term: str) -> int:
+        """In how many chunks a stemmed term occurs."""
+        self.ensure_current()
+        return self._df.get(term, 0)
+
     def idf(self, term: str) -> float:
         """Inverse document frequency of a stemmed term; unseen terms weigh most."""
         n = max(1, len(self._chunks))

@@ -317,3 +317,19 @@ def test_answer_type_is_in_the_quotes(question, quotes, present):
     from assistant.answer.service import answer_type_present
 
     assert answer_type_present(question, quotes) is present
+
+
+def test_initials_in_a_passage_stand_for_the_words_they_abbreviate(seed_service):
+    """The Plymouth minutes define 'unaccompanied asylum seeking children (UASC)' once and then
+    write 'There were 18 UASC': that sentence answers a question in the long words."""
+    from assistant.answer.evidence import Weigher
+
+    lexical = seed_service.index.lexical
+    lexical.ensure_current()
+    plan = plan_query("How many unaccompanied asylum seeking children does Plymouth have?", [], Filters(), [],
+                      ["Plymouth City Council"])
+    weigher = Weigher(lexical, plan)
+    assert weigher.acronyms.get("uasc") == {"unaccompani", "asylum", "seek", "children"}
+    assert weigher.coverage("There were 18 UASC and numbers were low.") == pytest.approx(1.0)
+    assert weigher.coverage("There were 18 and numbers were low.") == 0.0
+    assert weigher.coverage("the uasc was low") == 0.0  # a word, not initials written in capitals

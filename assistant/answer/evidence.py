@@ -65,6 +65,10 @@ def scaffolding_words() -> frozenset[str]:
     return frozenset((set(ENGLISH_STOP_WORDS) | SMALL_WORDS) - MINUTES_CONTENT_WORDS)
 
 
+ACRONYM_WORDS = (3, 6)  # the shortest and longest run of words whose initials are looked for
+ACRONYM_SMALL_WORDS = {"of", "and", "for", "the", "&", "on", "in", "to"}
+
+
 class Weigher:
     def __init__(self, lexical: LexicalIndex, plan: QueryPlan):
         self.lexical = lexical
@@ -86,6 +90,35 @@ class Weigher:
         self.weights = {t: lexical.idf(t) * (1.0 if t in asked or not plan.is_follow_up else CONTEXT_WEIGHT)
                         for t in self.terms}
         self.total = sum(self.weights.values()) or 1.0
+        self.acronyms = self._acronyms(plan.standalone)
+
+    def _acronyms(self, question: str) -> dict[str, set[str]]:
+        """Minutes name a body or a group once in full and then by its initials ('unaccompanied
+        asylum seeking children (UASC)', 'Community Infrastructure Levy (CIL)'): the initials of
+        each run of three to six topic words of the question (with or without the 'of' or 'and'
+        between them), when the index has them as a word and a passage writes them in capitals,
+        stand for the run's words in that passage."""
+        words = re.findall(r"[A-Za-z][\w'’-]*", question)
+        topic = set(self.terms)
+        found: dict[str, set[str]] = {}
+        for start in range(len(words)):
+            for end in range(start + ACRONYM_WORDS[0], min(len(words), start + ACRONYM_WORDS[1]) + 1):
+                run = words[start:end]
+                if not (self._is_topic(run[0], topic) and self._is_topic(run[-1], topic)):
+                    continue
+                if not all(self._is_topic(w, topic) or w.lower() in ACRONYM_SMALL_WORDS for w in run):
+                    continue  # a name is a run of topic words, joined at most by 'of' or 'and'
+                for kept in (run, [w for w in run if w.lower() not in ACRONYM_SMALL_WORDS]):
+                    if len(kept) < ACRONYM_WORDS[0]:
+                        continue
+                    initials = "".join(w[0] for w in kept).lower()
+                    if initials not in topic and self.lexical.frequency(initials) > 0:
+                        found.setdefault(initials, set()).update(set(self._stems(" ".join(kept))) & topic)
+        return found
+
+    def _is_topic(self, word: str, topic: set[str]) -> bool:
+        stems = self._stems(word)
+        return bool(stems) and all(t in topic for t in stems)
 
     def _stems(self, text: str) -> list[str]:
         skip = scaffolding_words()
@@ -98,6 +131,9 @@ class Weigher:
         if not self.terms:
             return 0.0
         present = set(self.lexical.terms(text))
+        for initials, words in self.acronyms.items():
+            if initials in present and re.search(rf"\b{initials.upper()}s?\b", text):  # written as initials, not a word
+                present |= words
         return sum(w for t, w in self.weights.items() if t in present or _kin(t, present)) / self.total
 
     def hit_coverage(self, hit: Hit) -> float:
