@@ -89,8 +89,8 @@ CASES = [
 ]
 
 
-def _chunk(row_id: str) -> Chunk:
-    council, committee, date, access = ROWS[row_id]
+def _chunk(row_id: str, row: tuple) -> Chunk:
+    council, committee, date, access = row
     text = f"The budget for {row_id} was discussed."
     return Chunk(id=row_id, text=text, embed_text=text, source=f"{row_id}.txt", page_start=1, page_end=1,
                  section="motion", council=council, committee=committee, meeting="Regular Meeting", date=date,
@@ -100,8 +100,8 @@ def _chunk(row_id: str) -> Chunk:
 class Stores:
     """The rows in every store, built once: catalogue (and BM25 over it), register, Chroma."""
 
-    def __init__(self, folder: Path):
-        self.chunks = [_chunk(row_id) for row_id in ROWS]
+    def __init__(self, folder: Path, rows: dict = ROWS):
+        self.chunks = [_chunk(row_id, row) for row_id, row in rows.items()]
         self.catalog = Catalog(folder / "index.sqlite")
         for chunk in self.chunks:
             path = str(folder / chunk.source)
@@ -132,7 +132,7 @@ class Stores:
 
     def bm25(self, filters: Filters, public: bool) -> set[str]:
         lexical = self.public if public else self.lexical
-        return {i for i, _score in lexical.search("budget", len(ROWS), filters)}
+        return {i for i, _score in lexical.search("budget", len(self.chunks), filters)}
 
     def sql(self, filters: Filters, public: bool) -> set[str]:
         register = DecisionRegister(self.catalog.public_view() if public else self.catalog)
@@ -163,3 +163,38 @@ def test_the_table_reaches_every_part_of_the_rule():
     assert any(c[2] for c in CASES) and any(not c[2] for c in CASES)
     kept = set().union(*(c[3] for c in CASES))
     assert kept == ALL and any(EXEMPT <= c[3] for c in CASES if not c[2])  # a filter alone never hides exempt rows
+
+
+# Where the forms are known to part (behaviour kept as it was; each xfail turns into a failure,
+# strict, once the forms agree):
+# - SQLite's lower() folds ASCII letters only, so the register misses a council named with a
+#   non-ASCII capital that the index spells in lower case;
+# - the Retriever gives Chroma one spelling per name, so when the index spells one committee
+#   two ways (differing in case only), dense search finds the passages of one spelling only.
+TWO_SPELLINGS = {
+    "pb-title": ("City of Alameda", "Planning Board", "2019-03-11", "public"),
+    "pb-capitals": ("City of Alameda", "PLANNING BOARD", "2019-04-08", "public"),
+}
+
+
+@pytest.mark.xfail(strict=True, reason="SQLite's lower() folds ASCII only")
+def test_the_register_ignores_the_case_of_a_non_ascii_letter(stores):
+    assert stores.sql(Filters(council="CYNGOR SIR YNYS MÔN"), False) == {"mon-exec"}
+
+
+def test_the_other_forms_ignore_the_case_of_a_non_ascii_letter(stores):
+    for form in ("predicate", "chroma", "bm25"):
+        assert getattr(stores, form)(Filters(council="CYNGOR SIR YNYS MÔN"), False) == {"mon-exec"}, form
+
+
+@pytest.fixture(scope="module")
+def two_spellings(tmp_path_factory) -> Stores:
+    return Stores(tmp_path_factory.mktemp("filters-two-spellings"), TWO_SPELLINGS)
+
+
+@pytest.mark.parametrize("form", [
+    pytest.param("chroma", marks=pytest.mark.xfail(strict=True, reason="one spelling per name reaches Chroma")),
+    "predicate", "bm25", "sql",
+])
+def test_one_committee_spelled_two_ways_is_one_committee(two_spellings, form):
+    assert getattr(two_spellings, form)(Filters(committee="planning board"), False) == set(TWO_SPELLINGS)
