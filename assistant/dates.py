@@ -27,6 +27,11 @@ MONTH_YEAR = re.compile(_MONTH + r"\s+(\d{4})", re.I)
 YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
 
 
+def date_to_int(iso: str) -> int:
+    """'2019-06-04' -> 20190604; unknown dates -> 0."""
+    return int(iso.replace("-", "")) if iso and len(iso) == 10 else 0
+
+
 def _iso(y: int, m: int, d: int) -> str:
     try:
         return date(y, m, d).isoformat()

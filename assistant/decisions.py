@@ -23,7 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import MinutesError
-from .types import Chunk, Filters, Segment, date_to_int
+from .filters import Filters, sql_where
+from .types import Chunk, Segment, date_to_int
 
 EXTRACTOR_VERSION = "d1"  # bump when extraction changes: stored records are re-extracted
 
@@ -306,7 +307,7 @@ class DecisionRegister:
     def list(self, filters: Filters = Filters(), outcome: str = "", text: str = "", limit: int = 200) -> list[Decision]:
         """Decisions, latest meeting first (undated last), limited by committee, council, dates,
         outcome and words the decision text, item or title contains."""
-        where, params = _filter_sql(filters)
+        where, params = sql_where(filters)
         if outcome:
             where.append("outcome = ?")
             params.append(outcome.lower())
@@ -316,7 +317,7 @@ class DecisionRegister:
         return self._query(" AND ".join(where), tuple(params), limit=limit)
 
     def all(self, filters: Filters = Filters()) -> list[Decision]:
-        where, params = _filter_sql(filters)
+        where, params = sql_where(filters)
         return self._query(" AND ".join(where), tuple(params), order="source, ordinal")
 
     def get(self, decision_id: str) -> Decision | None:
@@ -364,28 +365,6 @@ class DecisionRegister:
         from .decisions_history import build_history
 
         return build_history(self, topic, filters).entries
-
-
-def _filter_sql(filters: Filters) -> tuple[list[str], list]:
-    where, params = [], []
-    if filters.council:
-        where.append("lower(council) = lower(?)")
-        params.append(filters.council)
-    if filters.committee:
-        where.append("lower(committee) = lower(?)")
-        params.append(filters.committee)
-    dated, dated_params = [], []
-    if filters.since:
-        dated.append("date_int >= ?")
-        dated_params.append(date_to_int(filters.since))
-    if filters.until:
-        dated.append("date_int > 0 AND date_int <= ?")
-        dated_params.append(date_to_int(filters.until))
-    if dated:  # as Filters.accepts: undated minutes only when the filters admit them
-        clause = " AND ".join(dated)
-        where.append(f"(date_int = 0 OR ({clause}))" if getattr(filters, "include_undated", False) else clause)
-        params.extend(dated_params)
-    return where, params
 
 
 # ---- the command line ------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from .catalog import Catalog
-from .types import Chunk, Filters, date_to_int
+from .filters import Columns, Filters, mask
+from .types import Chunk
 
 STOPWORDS = "en"
 TERM = re.compile(r"[a-z0-9$£][a-z0-9_$£]*")
@@ -104,11 +105,8 @@ class LexicalIndex:
         for i, c in enumerate(chunks):
             if c.item or c.title:
                 self._by_item.setdefault((c.source, c.meeting, c.date, c.item, c.title), []).append(i)
-        self._date_int = np.array([date_to_int(c.date) for c in chunks], dtype=np.int64)
-        self._committee = np.array([c.committee.lower() for c in chunks], dtype=object)
-        self._council = np.array([c.council.lower() for c in chunks], dtype=object)
+        self._columns = Columns.of_chunks(chunks)  # what the filters read (filters.mask)
         self._source = np.array([c.source for c in chunks], dtype=object)
-        self._restricted = np.array([c.access == "restricted" for c in chunks], dtype=bool)
         self._generation = generation
 
     def _document_frequencies(self, chunks: list[Chunk], generation: int) -> dict[str, int]:
@@ -175,11 +173,9 @@ class LexicalIndex:
         if not words:
             return []
         scores = self._retriever.get_scores(words)
-        mask = self._mask(filters)
-        if public_only and self._restricted.any():
-            mask = ~self._restricted if mask is None else mask & ~self._restricted
-        if mask is not None:
-            scores = np.where(mask, scores, 0.0)
+        within = mask(filters, self._columns, public_only)
+        if within is not None:
+            scores = np.where(within, scores, 0.0)
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top])]
@@ -190,31 +186,15 @@ class LexicalIndex:
         meeting date (a date filter cannot know whether they would have matched). With
         `public_only`, restricted passages are not counted at all."""
         self.ensure_current()
-        mask = self._mask(filters) if self._chunks else None
-        if mask is None:
+        columns = self._columns
+        within = mask(filters, columns) if self._chunks else None
+        if within is None:
             return 0, 0
-        visible = ~self._restricted if public_only else np.ones(len(self._chunks), dtype=bool)
-        kept = set(self._source[mask & visible])
-        dated = set(self._source[(self._date_int > 0) & visible])
+        visible = ~columns.restricted if public_only else np.ones(len(self._chunks), dtype=bool)
+        kept = set(self._source[within & visible])
+        dated = set(self._source[(columns.date_int > 0) & visible])
         left_out = set(self._source[visible]) - kept
         return len(left_out), len(left_out - dated)
-
-    def _mask(self, filters: Filters):
-        if filters.is_empty():
-            return None
-        mask = np.ones(len(self._chunks), dtype=bool)
-        if filters.council:
-            mask &= self._council == filters.council.lower()
-        if filters.committee:
-            mask &= self._committee == filters.committee.lower()
-        in_range = np.ones(len(self._chunks), dtype=bool)
-        if filters.since:
-            in_range &= self._date_int >= date_to_int(filters.since)
-        if filters.until:
-            in_range &= (self._date_int <= date_to_int(filters.until)) & (self._date_int > 0)
-        if filters.include_undated:
-            in_range |= self._date_int == 0
-        return mask & in_range
 
 
 class PublicLexical:

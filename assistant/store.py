@@ -16,7 +16,8 @@ from urllib.parse import urlparse
 import numpy as np
 
 from .errors import MinutesError
-from .types import Chunk, Filters, date_to_int
+from .filters import Filters, chroma_where
+from .types import Chunk
 
 UPSERT_BATCH = 1000
 
@@ -152,23 +153,3 @@ def _scratch_copy(path: Path) -> Path:
                            f"{scratch} to be read: {exc}") from exc
     return scratch / "chroma"
 
-
-def chroma_where(filters: Filters) -> dict | None:
-    """Filters as a Chroma `where` clause (exact council/committee, date range on date_int)."""
-    clauses: list[dict] = []
-    if filters.council:
-        clauses.append({"council": filters.council})
-    if filters.committee:
-        clauses.append({"committee": filters.committee})
-    dates: list[dict] = []
-    if filters.since:
-        dates.append({"date_int": {"$gte": date_to_int(filters.since)}})
-    if filters.until:
-        dates.append({"date_int": {"$lte": date_to_int(filters.until)}})
-        dates.append({"date_int": {"$gt": 0}})
-    if dates:
-        in_range = dates[0] if len(dates) == 1 else {"$and": dates}
-        clauses.append({"$or": [in_range, {"date_int": 0}]} if filters.include_undated else in_range)
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}

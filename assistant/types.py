@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .dates import date_to_int  # noqa: F401 - re-exported: stores and the register use it from here
+from .filters import Filters  # noqa: F401 - re-exported: the rule and its forms live in filters.py
+
 # The parts of an agenda item a chunk can be.
 SECTION_KINDS = ("heading", "discussion", "resolution", "action", "motion", "vote", "procedural")
 DECISION_KINDS = ("resolution", "action", "motion", "vote")
@@ -121,41 +124,6 @@ class Chunk:
             date_from=meta.get("date_from", ""),
             access=meta.get("access", "public"),
         )
-
-
-def date_to_int(iso: str) -> int:
-    """'2019-06-04' -> 20190604; unknown dates -> 0."""
-    return int(iso.replace("-", "")) if iso and len(iso) == 10 else 0
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What a search is limited to. Empty fields do not filter."""
-
-    council: str = ""
-    committee: str = ""
-    since: str = ""  # ISO date, inclusive
-    until: str = ""  # ISO date, inclusive
-    include_undated: bool = False  # a date range a question implies also admits undated minutes
-
-    def is_empty(self) -> bool:
-        return not (self.council or self.committee or self.since or self.until)
-
-    def accepts(self, meta: dict) -> bool:
-        if self.council and meta.get("council", "").lower() != self.council.lower():
-            return False
-        if self.committee and meta.get("committee", "").lower() != self.committee.lower():
-            return False
-        if not (self.since or self.until):
-            return True
-        day = int(meta.get("date_int", 0) or 0)
-        if day == 0 and self.include_undated:
-            return True
-        if self.since and day < date_to_int(self.since):
-            return False
-        if self.until and (day == 0 or day > date_to_int(self.until)):
-            return False
-        return True
 
 
 @dataclass(frozen=True)
