@@ -162,7 +162,7 @@ class Retriever:
                         placed.add(sibling.id)
                         siblings.append(Hit(chunk=sibling, score=hit.score, rank=0))
             if decisions_first and siblings and hit.chunk.section not in kinds:
-                out.extend(siblings + [hit])  # the item's motion and vote answer before its discussion or listing
+                out.extend(siblings[::-1] + [hit])  # the item's last motion and vote, which settle it, before its discussion or listing
             else:
                 out.append(hit)
                 out.extend(replace(s, score=hit.score * 0.99) for s in siblings)

@@ -20,7 +20,7 @@ from .query import QueryPlan, plan_query
 from .verify import check_answer
 
 EXPANDING_INTENTS = ("decision", "vote", "action", "who", "when")
-DECISIONS_FIRST = ("decision", "vote")  # the motion, vote or resolution is the answer itself
+DECISIONS_FIRST = ("vote",)  # the motion and the vote are the answer itself (a resolution's number and name sit in the heading)
 LLM_PASSAGES = 4
 SENTENCES_PER_PASSAGE = 2
 
