@@ -4,8 +4,9 @@ reciprocal rank, with the same filters applied in both parts."""
 from __future__ import annotations
 
 import re
+import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -89,6 +90,8 @@ class Retriever:
     embedder: Embedder
     store: ChromaStore
     lexical: LexicalIndex
+    _vectors: dict = field(default_factory=dict, repr=False)
+    _vectors_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def search(self, query: str, filters: Filters = Filters(), k: int | None = None, mode: str | None = None,
                timings: dict | None = None, prefer: Filters | None = None) -> list[Hit]:
@@ -127,13 +130,17 @@ class Retriever:
         return self.fuse(dense, lexical, k, prefer, items=set(ITEM_NUMBER.findall(query)))
 
     def query_vector(self, query: str):
-        """The query's embedding; the last few are kept, as an answer asks for it twice."""
-        cache = self.__dict__.setdefault("_vectors", {})
-        if query not in cache:
-            if len(cache) >= QUERY_VECTORS_KEPT:
-                cache.pop(next(iter(cache)))
-            cache[query] = self.embedder.embed([query])[0]
-        return cache[query]
+        """The query's embedding; the last few are kept, as an answer asks for it twice
+        (search, then the similarity of the quoted passages)."""
+        with self._vectors_lock:
+            vector = self._vectors.get(query)
+        if vector is None:
+            vector = self.embedder.embed([query])[0]
+            with self._vectors_lock:
+                if len(self._vectors) >= QUERY_VECTORS_KEPT:
+                    self._vectors.pop(next(iter(self._vectors)))
+                self._vectors[query] = vector
+        return vector
 
     def similarities(self, query: str, chunk_ids) -> dict[str, float]:
         """Cosine similarity of the query to each chunk's stored vector, whether or not the
@@ -147,7 +154,10 @@ class Retriever:
     def expand_items(self, hits: list[Hit], kinds: tuple[str, ...], top: int = 5, decisions_first: bool = False) -> list[Hit]:
         """Bring in the decision passages (motion, vote, resolution, action) of the agenda
         items the best hits belong to, right after them: the answer to 'who moved it' or
-        'what was resolved' often sits in another chunk of the same item."""
+        'what was resolved' often sits in another chunk of the same item. With
+        `decisions_first` (vote questions) they go before a hit that is the item's heading,
+        listing or discussion, last first, and are moved up even when the search found them
+        lower: the last motion and vote settle the item."""
         found = {h.chunk.id for h in hits}
         placed: set[str] = set()
         out: list[Hit] = []
