@@ -33,4 +33,4 @@ load: setup
 	$(VENV)/python scripts/load_test.py --start
 
 clean:
-	rm -rf index/chroma index/*.sqlite* index/*.bm25 index/alameda index/all index/uploads .pytest_cache test-artifacts
+	rm -rf index/chroma index/*.sqlite* index/*.bm25 index/*.vectors.* index/alameda index/all index/uploads .pytest_cache test-artifacts

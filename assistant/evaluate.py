@@ -315,7 +315,7 @@ def _with_mode(index, mode: str):
 
     settings = index.settings.model_copy(update={"retrieval_mode": mode})
     clone = dc_replace(index, settings=settings)
-    clone.retriever = Retriever(settings, index.embedder, index.store, index.lexical)
+    clone.retriever = Retriever(settings, index.embedder, index.store, index.lexical, index.retriever.vectors)
     return clone
 
 

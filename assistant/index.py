@@ -13,6 +13,7 @@ from .errors import MinutesError
 from .lexical import LexicalIndex
 from .retrieve import Retriever
 from .store import ChromaStore
+from .vectors import VectorMatrix
 
 
 @dataclass
@@ -25,7 +26,10 @@ class MinutesIndex:
     retriever: Retriever = field(init=False)
 
     def __post_init__(self) -> None:
-        self.retriever = Retriever(self.settings, self.embedder, self.store, self.lexical)
+        # An embedded index searches its vectors in memory; a Chroma server searches its own.
+        vectors = None if self.settings.chroma_url else VectorMatrix(
+            self.store, self.lexical, Path(self.settings.index_dir) / f"{self.settings.collection_name()}.vectors.npy")
+        self.retriever = Retriever(self.settings, self.embedder, self.store, self.lexical, vectors)
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None, create: bool = True) -> "MinutesIndex":
@@ -60,6 +64,7 @@ class MinutesIndex:
         if cached is None:
             catalog = self.catalog.public_view()
             cached = MinutesIndex(self.settings, self.embedder, catalog, self.store, PublicLexical(self.lexical, catalog))
+            cached.retriever.vectors = self.retriever.vectors  # one matrix: public searches mask restricted rows
             cached.public_only = True
             self.__dict__["_public"] = cached
         return cached

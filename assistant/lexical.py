@@ -162,6 +162,20 @@ class LexicalIndex:
         self.ensure_current()
         return list(self._chunks)
 
+    def generation(self) -> int:
+        """The catalogue generation the loaded index was built for."""
+        return self._generation
+
+    def chunk_ids(self) -> list[str]:
+        """Chunk ids in the index's row order (what `within` masks line up with)."""
+        self.ensure_current()
+        return [c.id for c in self._chunks]
+
+    def within(self, filters: Filters, public_only: bool = False):
+        """The rows the filters (and, with `public_only`, access) allow, or None for all."""
+        self.ensure_current()
+        return mask(filters, self._columns, public_only)
+
     def search(self, query: str, n: int, filters: Filters, public_only: bool = False) -> list[tuple[str, float]]:
         self.ensure_current()
         if self._retriever is None:
@@ -211,6 +225,9 @@ class PublicLexical:
 
     def search(self, query: str, n: int, filters: Filters, public_only: bool = True) -> list[tuple[str, float]]:
         return self.base.search(query, n, filters, public_only=True)
+
+    def within(self, filters: Filters, public_only: bool = True):
+        return self.base.within(filters, public_only=True)
 
     def chunk(self, chunk_id: str) -> Chunk | None:
         found = self.base.chunk(chunk_id)

@@ -16,6 +16,7 @@ from .embedding import Embedder
 from .lexical import LexicalIndex
 from .store import ChromaStore
 from .types import Filters, Hit
+from .vectors import VectorMatrix
 
 PREFERENCE_BOOST = 1.5  # a passage of the body and dates the question names counts as much as 1.5 of another
 ITEM_NUMBER_BOOST = 2.0
@@ -90,8 +91,9 @@ class Retriever:
     embedder: Embedder
     store: ChromaStore
     lexical: LexicalIndex
-    _vectors: dict = field(default_factory=dict, repr=False)
-    _vectors_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    vectors: VectorMatrix | None = None  # None: dense search asks Chroma (a server)
+    _query_vectors: dict = field(default_factory=dict, repr=False)
+    _query_vectors_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def search(self, query: str, filters: Filters = Filters(), k: int | None = None, mode: str | None = None,
                timings: dict | None = None, prefer: Filters | None = None) -> list[Hit]:
@@ -113,9 +115,9 @@ class Retriever:
         if mode in ("hybrid", "dense"):
             vector = self.query_vector(query)
             t_embed = time.perf_counter()
-            dense = [self.store.query(vector, n, filters)]
+            dense = [self._dense(vector, n, filters)]
             if dated is not None:
-                dense.append(self.store.query(vector, n, dated))
+                dense.append(self._dense(vector, n, dated))
             t_dense = time.perf_counter()
             if timings is not None:
                 timings["embed_query"] = round((t_embed - started) * 1000, 1)
@@ -129,17 +131,24 @@ class Retriever:
                 timings["lexical"] = round((time.perf_counter() - t0) * 1000, 1)
         return self.fuse(dense, lexical, k, prefer, items=set(ITEM_NUMBER.findall(query)))
 
+    def _dense(self, vector, n: int, filters: Filters) -> list:
+        """Dense matches: from the in-memory matrix for an embedded index, filtered by the
+        same mask as BM25; from Chroma itself when it is a server."""
+        if self.vectors is None:
+            return self.store.query(vector, n, filters)
+        return self.vectors.search(vector, n, self.lexical.within(filters))
+
     def query_vector(self, query: str):
         """The query's embedding; the last few are kept, as an answer asks for it twice
         (search, then the similarity of the quoted passages)."""
-        with self._vectors_lock:
-            vector = self._vectors.get(query)
+        with self._query_vectors_lock:
+            vector = self._query_vectors.get(query)
         if vector is None:
             vector = self.embedder.embed([query])[0]
-            with self._vectors_lock:
-                if len(self._vectors) >= QUERY_VECTORS_KEPT:
-                    self._vectors.pop(next(iter(self._vectors)))
-                self._vectors[query] = vector
+            with self._query_vectors_lock:
+                if len(self._query_vectors) >= QUERY_VECTORS_KEPT:
+                    self._query_vectors.pop(next(iter(self._query_vectors)))
+                self._query_vectors[query] = vector
         return vector
 
     def similarities(self, query: str, chunk_ids) -> dict[str, float]:
