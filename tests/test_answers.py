@@ -305,6 +305,7 @@ def test_local_llm_does_not_pass_off_another_meetings_resolution_as_phase2(seed_
         ("Who chairs the board?", ["The Children's Services Improvement Plan was noted."], False),
         ("Who chairs the board?", ["Councillor Jemima Laing (Deputy Leader) introduced the report."], True),
         ("Who moved it?", ["Hanson Hom stated the motion."], True),
+        ("Who introduced the report?", ["The cabinet member for children introduced the report."], True),  # a role
         ("Who seconded it?", ["B. Glover proposed and M. Grief seconded."], True),
         ("Who was consulted?", ["Dorset County Council reviewed the plan."], True),
         ("How many children?", ["The council now cares for 18 UASC."], True),

@@ -120,7 +120,7 @@ ORGANISATION = re.compile(
     r"Club|Church|School|Bank|Police|Partners)\b")
 
 
-PERSON_ACT = re.compile(r"\b(?:second\w*|propos\w*|mov(?:ed|es|er)|chair(?:s|ed)?|introduc\w*|elected|co-opted|"
+PERSON_ACT = re.compile(r"\b(?:second\w*|propos\w*|mov(?:ed|es|er)|chair(?:s|ed)?|elected|co-opted|"
                         r"appointed)\b", re.I)
 
 
