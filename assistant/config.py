@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     embedding_backend: str = Field(
         "auto", description="onnx-int8 (the int8 ONNX export made at set-up, ONNX Runtime), torch (fp32), "
         "or auto: onnx-int8 when the export is there, else torch. Part of the index's identity")
+    embed_threads: int = Field(0, description="threads of the onnx-int8 backend; 0: one less than the cores, at least 1")
     embedding_onnx_dir: str = Field("", description="folder of the int8 ONNX export; empty: the one set-up makes in the venv")
     embed_batch_size: int = 64
     embed_max_tokens: int = Field(
@@ -89,7 +90,7 @@ class Settings(BaseSettings):
     def resolved_backend(self) -> str:
         from .embedding import resolve_backend
 
-        return resolve_backend(self.embedding_backend, self.embedding_model_path)
+        return resolve_backend(self.embedding_backend, self.embedding_model_path, self.embedding_onnx_dir)
 
     def embedding_identity(self, backend: str | None = None) -> str:
         """The model name an index records: with the backend, since int8 vectors differ from fp32 ones."""
