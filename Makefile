@@ -16,7 +16,7 @@ run: setup
 	$(VENV)/minutes chat
 
 test:
-	@bash scripts/setup.sh llm dev bench
+	@bash scripts/setup.sh llm dev
 	$(VENV)/python -m pytest
 
 bench:
