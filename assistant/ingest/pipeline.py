@@ -367,6 +367,12 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
         index.lexical.ensure_current()
         report.seconds["write"] += time.perf_counter() - t0
         catalog.set_state("last_ingest_finished", str(time.time()))
+        if executor is not None:
+            # Every file is read: let the readers exit now. Left to the interpreter's exit,
+            # the pool's wake-up pipe was sometimes closed first ("Exception ignored ...
+            # OSError: [Errno 9] Bad file descriptor" after a finished ingest).
+            executor.shutdown(wait=True)
+            executor = None
     except KeyboardInterrupt:
         report.interrupted = True
     finally:
