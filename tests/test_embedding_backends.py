@@ -98,3 +98,15 @@ def test_llm_mode_without_the_local_llm_says_what_to_run(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name, *a))
     with pytest.raises(MinutesError, match="make llm"):
         llm.make_chat_model(Settings(answer_mode="llm"))
+
+
+def test_the_index_keeps_settings_that_name_its_embedder(tmp_path):
+    """Everything named after the collection (the CLI's stats, files beside the index) follows
+    the embedder the index was opened with, not a backend the settings would pick."""
+    from assistant.index import MinutesIndex
+
+    settings = Settings(index_dir=tmp_path, embedding_backend=ONNX_INT8)
+    index = MinutesIndex.open(settings, embedder=SentenceTransformerEmbedder(backend=TORCH))
+    assert index.settings.resolved_backend() == TORCH
+    assert index.store.collection_name == index.settings.collection_name() == Settings(
+        embedding_backend=TORCH).collection_name()
