@@ -1,20 +1,26 @@
-# The two commands: `make run` (set up, index the bundled corpus, start the chat)
-# and `make test` (set up, run the whole test suite). CI runs `make test`.
+# The two commands: `make run` (set up what the chat needs, index the bundled corpus, start
+# the chat) and `make test` (set up everything, run the whole test suite). CI runs `make test`.
+# `make llm` sets up the local LLM (llama.cpp build and model), which `make run` leaves out.
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: setup run test bench eval load clean
+.PHONY: setup llm run test bench eval load clean
 
 setup:
-	@bash scripts/setup.sh
+	@bash scripts/setup.sh base
+
+llm:
+	@bash scripts/setup.sh llm
 
 run: setup
 	$(VENV)/minutes chat
 
-test: setup
+test:
+	@bash scripts/setup.sh llm dev
 	$(VENV)/python -m pytest
 
-bench: setup
+bench:
+	@bash scripts/setup.sh bench
 	$(VENV)/python -m assistant.bench $(BENCH_ARGS)
 
 CORPORA := ../shared/corpora

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
 
     embedding_model: str = Field("all-MiniLM-L6-v2", description="name recorded in the index")
     embedding_model_path: str = Field("", description="a local model folder; empty: the packaged one")
+    embedding_backend: str = Field(
+        "auto", description="onnx-int8 (the int8 ONNX export made at set-up, ONNX Runtime), torch (fp32), "
+        "or auto: onnx-int8 when the export is there, else torch. Part of the index's identity")
+    embed_threads: int = Field(0, description="threads of the onnx-int8 backend; 0: one less than the cores, at least 1")
+    embedding_onnx_dir: str = Field("", description="folder of the int8 ONNX export; empty: the one set-up makes in the venv")
     embed_batch_size: int = 64
     embed_max_tokens: int = Field(
         128, description="word pieces of each chunk (header first) that the dense model reads; BM25 reads all"
@@ -82,7 +87,19 @@ class Settings(BaseSettings):
     )
     moderngov_max_document_mb: int = Field(50, description="a linked document larger than this is skipped")
 
-    def collection_name(self) -> str:
-        """Encodes model and chunking, so changing either builds a new collection."""
-        model = "".join(c if c.isalnum() else "-" for c in self.embedding_model.lower())
+    def resolved_backend(self) -> str:
+        from .embedding import resolve_backend
+
+        return resolve_backend(self.embedding_backend, self.embedding_model_path, self.embedding_onnx_dir)
+
+    def embedding_identity(self, backend: str | None = None) -> str:
+        """The model name an index records: with the backend, since int8 vectors differ from fp32 ones."""
+        from .embedding import model_identity
+
+        return model_identity(self.embedding_model, backend or self.resolved_backend())
+
+    def collection_name(self, backend: str | None = None) -> str:
+        """Encodes model, backend and chunking, so changing any builds a new collection
+        (the torch backend keeps the name indexes had before backends were chosen)."""
+        model = "".join(c if c.isalnum() else "-" for c in self.embedding_identity(backend).lower())
         return f"minutes-{model}-{self.embed_max_tokens}-{self.chunker}-{CHUNKING_VERSION}"[:63]

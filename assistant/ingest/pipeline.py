@@ -32,6 +32,7 @@ from .readers import SUPPORTED_SUFFIXES, read_document
 from .structure import parse
 
 FLUSH_CHUNKS = 256  # embed in batches across files: faster than file by file
+READ_AHEAD = 4  # files read ahead of embedding per reader process: memory stays flat however many files
 LOCK_NAME = "ingest.lock"  # in the index folder: one writer at a time (CLI runs and the chat's uploads)
 _HELD = threading.local()  # index folders whose writer lock this thread holds
 
@@ -323,7 +324,7 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
             store.delete(sorted(old))
             report.chunks_removed += len(old)
 
-    workers = (1 if len(todo) >= 8 else 0) if workers is None else workers
+    workers = (reader_processes() if len(todo) >= 8 else 0) if workers is None else workers
     executor = None
     bar = _progress(len(todo), progress)
     try:
@@ -335,7 +336,7 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
                                            initializer=_worker_init)
             extra = (settings.chunker, settings.chunk_tokens, settings.embedding_model_path, None,
                      settings.detect_exempt)
-            prepared = executor.map(_prepare_args, [item + extra for item in todo])
+            prepared = _bounded_map(executor, _prepare_args, (item + extra for item in todo), READ_AHEAD * workers)
         else:
             prepared = (
                 prepare(*item, settings.chunker, settings.chunk_tokens, count_tokens=index.embedder.count_tokens,
@@ -366,6 +367,12 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
         index.lexical.ensure_current()
         report.seconds["write"] += time.perf_counter() - t0
         catalog.set_state("last_ingest_finished", str(time.time()))
+        if executor is not None:
+            # Every file is read: let the readers exit now. Left to the interpreter's exit,
+            # the pool's wake-up pipe was sometimes closed first ("Exception ignored ...
+            # OSError: [Errno 9] Bad file descriptor" after a finished ingest).
+            executor.shutdown(wait=True)
+            executor = None
     except KeyboardInterrupt:
         report.interrupted = True
     finally:
@@ -409,6 +416,32 @@ def _worker_init() -> None:
 
 def _prepare_args(args: tuple) -> Prepared:
     return prepare(*args)
+
+
+def reader_processes() -> int:
+    """Processes that read and parse while the main process embeds: half the cores, at least
+    one (on 2 cores: one reads, one embeds; the onnx-int8 embedder leaves a core free)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def _bounded_map(executor, fn, items: Iterable, window: int) -> Iterator:
+    """`executor.map` in order, with at most `window` items submitted and not yet taken:
+    `Executor.map` submits every file at once, so a reader faster than the embedder would
+    pile up every parsed document in memory."""
+    from collections import deque
+
+    items = iter(items)
+    inflight: deque = deque()
+    for item in items:
+        inflight.append(executor.submit(fn, item))
+        if len(inflight) >= window:
+            break
+    while inflight:
+        result = inflight.popleft().result()
+        for item in items:
+            inflight.append(executor.submit(fn, item))
+            break
+        yield result
 
 
 def _bind(hook: Hook, segments: list[Segment]):

@@ -1,0 +1,112 @@
+"""The int8 ONNX embedding backend: export, hash check, agreement with fp32, index identity;
+and the plain message when the local LLM is not set up."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant.config import Settings
+from assistant.embedding import (
+    ONNX_FILE, ONNX_INT8, ONNX_MANIFEST, TORCH, HashingEmbedder, SentenceTransformerEmbedder, resolve_backend,
+)
+from assistant.errors import MinutesError
+
+TEXTS = [
+    "Herefordshire Council, Cabinet, 26 September 2024, item 24: Children and Young persons' Improvement Plan",
+    "It was resolved that the cabinet note the development of version two of the Improvement Plan.",
+    "Moved by Councilmember Daysog, seconded by Councilmember Vella, to approve the consent calendar.",
+    "The clerk reported that the handyman had repaired the bus shelter at a cost of £120.",
+]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    from assistant.embedding_export import export_int8
+
+    folder = tmp_path_factory.mktemp("onnx")
+    export_int8(folder)
+    return folder
+
+
+def test_backend_is_part_of_the_index_identity(tmp_path):
+    torch_name = Settings(embedding_backend=TORCH).collection_name()
+    int8_name = Settings(embedding_backend=ONNX_INT8).collection_name()
+    assert torch_name != int8_name and "int8" in int8_name
+    # the torch backend keeps the name indexes had before backends existed
+    assert torch_name == "minutes-all-minilm-l6-v2-128-structure-s5"
+    assert Settings(embedding_backend=ONNX_INT8).embedding_identity() == "all-MiniLM-L6-v2-onnx-int8"
+    with pytest.raises(MinutesError, match="unknown embedding backend"):
+        resolve_backend("cuda")
+    # a custom model folder has no export: auto falls back to torch
+    assert resolve_backend("auto", model_path="/some/model") == TORCH
+
+
+def test_an_index_of_one_backend_is_not_read_as_another(tmp_path):
+    """A read-only command on an index built with another backend says so instead of mixing vectors."""
+    from assistant.index import MinutesIndex
+
+    torch_index = MinutesIndex.open(Settings(index_dir=tmp_path, embedding_backend=TORCH), embedder=HashingEmbedder())
+    torch_index.catalog  # the catalogue file exists now
+    int8_settings = Settings(index_dir=tmp_path, embedding_backend=ONNX_INT8)
+    with pytest.raises(MinutesError, match="built with other embedding"):
+        MinutesIndex.open(int8_settings, embedder=SentenceTransformerEmbedder(backend=ONNX_INT8), create=False)
+
+
+@pytest.mark.slow
+def test_export_is_checked_and_agrees_with_fp32(exported):
+    manifest = json.loads((exported / ONNX_MANIFEST).read_text())
+    assert len(manifest["sha256"]) == 64 and manifest["torch"]
+    int8 = SentenceTransformerEmbedder(max_tokens=128, backend=ONNX_INT8, onnx_dir=exported)
+    fp32 = SentenceTransformerEmbedder(max_tokens=128, backend=TORCH)
+    a, b = int8.embed(TEXTS), fp32.embed(TEXTS)
+    assert a.shape == b.shape == (len(TEXTS), 384)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
+    assert (a * b).sum(axis=1).min() > 0.97
+    # the nearest text to each text is the same under both
+    assert ((a @ a.T - 2 * np.eye(len(TEXTS))).argmax(1) == (b @ b.T - 2 * np.eye(len(TEXTS))).argmax(1)).all()
+    # a text's vector depends on the text alone, not on what it was embedded with
+    assert np.allclose(int8.embed(TEXTS[:1])[0], a[0], atol=1e-6)
+    assert np.allclose(int8.embed(TEXTS[::-1])[::-1], a, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_a_changed_export_is_refused(exported, tmp_path):
+    from assistant.embedding_export import export_int8, export_is_valid
+
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(exported, copy)
+    with (copy / ONNX_FILE).open("ab") as fh:
+        fh.write(b"\0")
+    assert not export_is_valid(copy)
+    with pytest.raises(MinutesError, match="sha256"):
+        SentenceTransformerEmbedder(backend=ONNX_INT8, onnx_dir=copy).embed(["x"])
+    export_int8(copy)  # set-up again repairs it
+    assert export_is_valid(copy)
+
+
+def test_llm_mode_without_the_local_llm_says_what_to_run(monkeypatch):
+    import importlib.util
+
+    from assistant.answer import llm
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name, *a))
+    with pytest.raises(MinutesError, match="make llm"):
+        llm.make_chat_model(Settings(answer_mode="llm"))
+
+
+def test_the_index_keeps_settings_that_name_its_embedder(tmp_path):
+    """Everything named after the collection (the CLI's stats, files beside the index) follows
+    the embedder the index was opened with, not a backend the settings would pick."""
+    from assistant.index import MinutesIndex
+
+    settings = Settings(index_dir=tmp_path, embedding_backend=ONNX_INT8)
+    index = MinutesIndex.open(settings, embedder=SentenceTransformerEmbedder(backend=TORCH))
+    assert index.settings.resolved_backend() == TORCH
+    assert index.store.collection_name == index.settings.collection_name() == Settings(
+        embedding_backend=TORCH).collection_name()
