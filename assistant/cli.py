@@ -328,13 +328,13 @@ def cmd_eval(args, settings) -> int:
 
 
 def cmd_decisions(args, settings) -> int:
-    from .decisions import run_decisions_cli
+    from .decisions.report import run_decisions_cli
 
     return run_decisions_cli(args, settings, _filters(args))
 
 
 def cmd_history(args, settings) -> int:
-    from .decisions import run_history_cli
+    from .decisions.report import run_history_cli
 
     return run_history_cli(args, settings, _filters(args))
 

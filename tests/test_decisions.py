@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from assistant.decisions import DecisionRegister, decision_answer, decision_hooks
-from assistant.decisions_extract import clean_name, parse_vote, split_names
+from assistant.decisions.extract import clean_name, parse_vote, split_names
 from assistant.types import Filters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +102,7 @@ def _seg(text: str, kind: str, item: str = "") -> "Segment":
 
 
 def test_walk_over_segments_keeps_items_motions_and_consent_apart():
-    from assistant.decisions_extract import extract
+    from assistant.decisions.extract import extract
 
     segments = [
         _seg("MINUTES OF THE REGULAR CITY COUNCIL MEETING TUESDAY- - MARCH 3, 2020- -7:00 P.M.", "procedural"),

@@ -13,7 +13,8 @@ from ..index import MinutesIndex
 from ..types import DECISION_KINDS, Answer, Citation, Filters, Hit
 from . import prompts
 from .evidence import Weigher, units
-from ..decisions_answer import decision_answer
+from ..decisions.answer import decision_answer, is_latest_question
+from ..decisions.register import DecisionRegister
 from .extractive import ASKS_NUMBERED_ACT, Draft, extractive_answer, label, records_decision, score_units
 from ..retrieve import contradicts
 from .query import QueryPlan, plan_query
@@ -74,7 +75,6 @@ CONTRADICTED = 0.6  # relevance kept when every quoted passage states another bo
 def asks_about_a_decision(plan: QueryPlan) -> bool:
     """Questions the decision records answer: what was resolved or decided, how the vote went,
     who moved it, when it was decided, and the latest position on a matter."""
-    from ..decisions_answer import is_latest_question
     from .query import INTENTS
 
     if is_latest_question(plan.question):
@@ -160,8 +160,6 @@ class AnswerService:
     def register(self):
         """The decision records kept beside the index (answers quote them when they match)."""
         if getattr(self, "_register", None) is None:
-            from ..decisions import DecisionRegister
-
             self._register = DecisionRegister.of(self.index)
         return self._register
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 
-from .answer.extractive import Draft
-from .dates import human_date
-from .retrieve import contradicts, preference_factor
-from .decisions_history import build_history, label_of
-from .types import Citation, Filters, date_to_int
+from ..answer.evidence import Weigher
+from ..answer.extractive import Draft
+from ..dates import human_date
+from ..retrieve import contradicts, preference_factor
+from ..types import Citation, Filters, date_to_int
+from .history import build_history, label_of
 
 RECORD_INTENTS = ("decision", "vote", "who", "when")
 LATEST = re.compile(
@@ -47,8 +48,6 @@ def decision_answer(register, plan, hits) -> Draft | None:
 # ---- which records answer -----------------------------------------------------------------
 
 def _weigher(register, plan):
-    from .answer.evidence import Weigher
-
     return Weigher(register.lexical, plan)
 
 

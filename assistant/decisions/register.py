@@ -1,115 +1,35 @@
-"""Decisions as records: every resolution, motion, vote and action, kept in the catalogue's
+"""The decision register: every resolution, motion, vote and action, kept in the catalogue's
 SQLite file and changed in the same transaction as the file's chunks.
 
-- extraction: `decisions_extract` (motions, consent items, heading outcomes, closed-session
-  votes, resolutions, actions) turns a file's Segments into rows here;
 - storage: a `decisions` table beside `chunks`, replaced or deleted by the ingest hook inside
-  each file's transaction, so re-ingest, change and removal keep it in step. Files indexed
-  before the register existed (or by an older extractor) are brought up to date when
-  `decision_hooks(index)` is called, i.e. at the start of every `minutes ingest`;
-- reading: `DecisionRegister.list` and `.history` (the timeline lives in `decisions_history`);
-- answers from records: `decision_answer` (in `decisions_answer`);
-- the `minutes decisions` and `minutes history` commands.
+  each file's transaction (the rows come from `extract`), so re-ingest, change and removal
+  keep it in step. Files indexed before the register existed (or by an older extractor) are
+  brought up to date when `decision_hooks(index)` is called, i.e. at the start of every
+  `minutes ingest`;
+- reading: `DecisionRegister.list` and `.history` (the timeline is built in `history`).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sqlite3
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
-from .errors import MinutesError
-from .filters import Filters, sql_where
-from .types import Chunk, Segment, date_to_int
+from ..errors import MinutesError
+from ..filters import Filters, sql_where
+from ..ingest.readers import read_document
+from ..ingest.structure import parse
+from ..injection import hostile
+from ..lexical import LexicalIndex
+from ..types import Chunk, Segment, date_to_int
+from .extract import decision_id, extract, locate, references
+from .history import build_history
+from .records import Decision, TimelineEntry
 
 EXTRACTOR_VERSION = "d1"  # bump when extraction changes: stored records are re-extracted
-
-
-@dataclass(frozen=True)
-class Decision:
-    id: str
-    source: str  # path as given to ingest
-    page: int
-    council: str
-    committee: str
-    meeting: str
-    date: str  # ISO or ""
-    item: str
-    title: str
-    # resolution | motion | vote | action | consent, and `item` for an outcome printed with
-    # an item's heading and decided by no recorded motion ("Not heard.", "Continued to ...")
-    kind: str
-    text: str  # the decision words, verbatim (a substring of the chunk's text when chunk_id is set)
-    outcome: str | None = None  # approved, agreed, noted, deferred, refused, carried, failed, withdrawn
-    mover: str = ""
-    seconder: str = ""
-    ayes: int | None = None
-    noes: int | None = None
-    abstentions: int | None = None
-    absent: int | None = None
-    vote_names: dict = field(default_factory=dict)  # {"ayes": [...], "noes": [...], ...}
-    action_owner: str = ""
-    chunk_id: str = ""
-    # added with the register
-    path: str = ""  # absolute path, the catalogue's identity of the file
-    page_end: int = 0
-    unanimous: bool = False  # "unanimous" was recorded, with or without a count
-    vote_text: str = ""  # the vote when it was recorded in a later paragraph than the motion, verbatim
-    refs: tuple = ()  # report, file, resolution, ordinance and item numbers the text names
-    ordinal: int = 0  # position in its file
-
-    def vote_summary(self) -> str:
-        """'4-1', '5-0, 1 absent', 'unanimous', or ''."""
-        if self.ayes is None:
-            return "unanimous" if self.unanimous else ""
-        out = f"{self.ayes}-{self.noes or 0}"
-        if self.abstentions:
-            out += f", {self.abstentions} abst."
-        if self.absent:
-            out += f", {self.absent} absent"
-        return out
-
-    def to_json(self) -> dict:
-        data = asdict(self)
-        data["refs"] = list(self.refs)
-        data["vote"] = self.vote_summary()
-        return data
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    date: str  # the meeting's ISO date, or "" when the minutes do not state it
-    council: str
-    committee: str
-    item: str
-    title: str
-    kind: str  # "decision" | "discussion"
-    text: str  # verbatim quote
-    source: str
-    page: int
-    chunk_id: str = ""
-    outcome: str | None = None
-    # added with the register
-    when: str = ""  # what to show: "26 September 2024", "date not stated (the text mentions June 2023)", ...
-    date_basis: str = "meeting"  # meeting | inferred (from what the text says) | reported (by later minutes) | not stated
-    sort_date: str = ""  # ISO used for ordering ("" = placed last)
-    decision_id: str = ""
-    decision_kind: str = ""  # the Decision's kind for decisions
-    mover: str = ""
-    seconder: str = ""
-    vote: str = ""
-    action_owner: str = ""
-    link: str = ""  # why it belongs to the thread: "topic", "reference Resolution No. 15543", "reported"
-    reported_in: str = ""  # for a reported decision: the committee whose minutes report it
-    latest: bool = False  # the latest dated decision in the timeline
-    ordinal: int = 0  # position in its file (orders entries of one meeting)
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 # ---- storage ----------------------------------------------------------------------------
@@ -144,14 +64,10 @@ def ensure_schema(db: sqlite3.Connection) -> None:
 
 def decisions_for(path: str, chunks: list[Chunk], segments: list[Segment]) -> list[Decision]:
     """The decisions in one file, each tied to the chunk that holds its words."""
-    from .decisions_extract import decision_id, extract, locate, references
-
     if not chunks or not segments:
         return []
     source = chunks[0].source
     out, seen = [], {}
-    from .injection import hostile
-
     for ordinal, f in enumerate(extract(segments)):
         chunk, quote = locate(f.text, f.seg, chunks)
         if hostile(quote):  # orders to the assistant, or script URLs, are not decisions of a council
@@ -236,9 +152,6 @@ def stale_files(catalog) -> list[tuple[str, str, dict]]:
 def backfill(index, progress: bool = False) -> int:
     """Extract decisions for indexed files that have none (or old ones), re-reading them from
     disk. Files that changed or vanished since they were indexed are left to the ingest."""
-    from .ingest.readers import read_document
-    from .ingest.structure import parse
-
     catalog = index.catalog if hasattr(index, "catalog") else index
     done = 0
     stale = stale_files(catalog)
@@ -290,8 +203,6 @@ class DecisionRegister:
     @property
     def lexical(self):
         if self._lexical is None:
-            from .lexical import LexicalIndex
-
             self._lexical = LexicalIndex(self.catalog, self.catalog.db_path.with_suffix(".bm25"))
         return self._lexical
 
@@ -362,102 +273,10 @@ class DecisionRegister:
     def history(self, topic: str, filters: Filters = Filters()) -> list[TimelineEntry]:
         """An item's decisions and discussions across meetings and committees, dated, oldest
         first; entries whose date the minutes do not state come last, marked so."""
-        from .decisions_history import build_history
-
         return build_history(self, topic, filters).entries
 
 
-# ---- the command line ------------------------------------------------------------------------
-
-TABLE_COLUMNS = ("date", "committee", "item", "outcome", "mover", "seconder", "vote", "text")
-CSV_COLUMNS = (
-    "date", "council", "committee", "meeting", "item", "title", "kind", "outcome", "mover", "seconder", "ayes", "noes",
-    "abstentions", "absent", "vote", "action_owner", "text", "source", "page", "chunk_id", "id",
-)
-
-
-def _open_register(settings):
-    from .index import MinutesIndex
-
-    index = MinutesIndex.open(settings, create=False).view(settings.access_level)
-    if index.is_empty():
-        raise MinutesError(f"the index at {settings.index_dir} is empty: run `minutes ingest PATH` first")
-    register = DecisionRegister.of(index)
-    stale = stale_files(index.catalog)
-    if stale:
-        print(f"minutes: {len(stale)} indexed file(s) have no decision records yet; "
-              "run `minutes ingest` on them again to extract them.", file=sys.stderr)
-    return register
-
-
-def run_decisions_cli(args, settings, filters: Filters) -> int:
-    outcome = (getattr(args, "outcome", None) or "").strip().lower()
-    from .decisions_extract import OUTCOMES
-
-    if outcome and outcome not in OUTCOMES:
-        raise MinutesError(f"--outcome wants one of {', '.join(OUTCOMES)}, not {outcome!r}")
-    register = _open_register(settings)
-    found = register.list(filters, outcome=outcome, text=getattr(args, "text", None) or "",
-                          limit=getattr(args, "limit", 50) or 0)
-    if getattr(args, "json", False):
-        print(json.dumps([d.to_json() for d in found], ensure_ascii=False, indent=2))
-        return 0
-    if getattr(args, "csv", False):
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        for d in found:
-            data = d.to_json()
-            writer.writerow(["" if data.get(c) is None else data.get(c) for c in CSV_COLUMNS])
-        return 0
-    if not found:
-        print("No decisions match." if register.count() else "No decisions are recorded in this index.")
-        return 0
-    print(format_table(found))
-    total = len(found)
-    print(f"\n{total} decision{'s' if total != 1 else ''}" + (" (limit reached; use --limit)" if total == args.limit else ""))
-    return 0
-
-
-def format_table(found: list[Decision], width: int = 60) -> str:
-    rows = [TABLE_COLUMNS]
-    for d in found:
-        text = " ".join(d.text.split())
-        if d.kind == "action" and d.action_owner:
-            text = f"[action: {d.action_owner}] {text}"
-        rows.append((
-            d.date or "not stated", _cut(d.committee, 22), d.item or "—", d.outcome or "—", d.mover or "—",
-            d.seconder or "—", d.vote_summary() or "—", _cut(text, width),
-        ))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(TABLE_COLUMNS))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"
-
-
-def run_history_cli(args, settings, filters: Filters) -> int:
-    from .decisions_history import build_history, format_history
-
-    register = _open_register(settings)
-    history = build_history(register, args.topic, filters)
-    if getattr(args, "json", False):
-        print(json.dumps(history.to_json(), ensure_ascii=False, indent=2))
-        return 0
-    print(format_history(history))
-    return 0
-
-
-def decision_answer(register, plan, hits):
-    """A Draft quoting the matching decision record (see decisions_answer), or None."""
-    from .decisions_answer import decision_answer as answer
-
-    return answer(register, plan, hits)
-
-
 __all__ = [
-    "Decision", "TimelineEntry", "DecisionRegister", "decision_hooks", "decisions_hook", "decisions_for",
-    "backfill", "run_decisions_cli", "run_history_cli", "decision_answer", "EXTRACTOR_VERSION",
+    "EXTRACTOR_VERSION", "DecisionRegister", "decision_hooks", "decisions_hook", "decisions_for", "write_decisions",
+    "stale_files", "backfill",
 ]

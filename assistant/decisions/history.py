@@ -12,13 +12,17 @@ December 2022") is an entry of its own, dated by what they say.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field, replace
 
-from .labels import meeting_label
-from .dates import MONTHS, human_date
-from .decisions_extract import references
-from .types import Chunk, Filters
+from ..answer.evidence import META_WORDS
+from ..answer.query import SMALL_WORDS
+from ..dates import MONTHS, human_date
+from ..labels import meeting_label
+from ..types import Chunk, Filters
+from .extract import references
+from .records import TimelineEntry
 
 MAX_ENTRIES = 40
 ITEM_NUMBER = re.compile(r"(?:^|\n)\s*(?:\*{3}\s*)?\(\s*\*?\s*(\d{2,4}\s?-\s?\d{1,4}(?:\s?[A-Z]{1,5}){0,2})\s*[/)]")
@@ -64,9 +68,6 @@ class _Topic:
     """The topic's stemmed words weighted by rarity, and its plain phrase."""
 
     def __init__(self, lexical, topic: str):
-        from .answer.evidence import META_WORDS
-        from .answer.query import SMALL_WORDS
-
         self.lexical = lexical
         words = [w for w in re.findall(r"[\w$£'’-]+", topic.lower()) if w not in SMALL_WORDS]
         content = [w for w in words if w not in META_WORDS] or words
@@ -101,8 +102,6 @@ def _plain_spaced(text: str) -> str:
 
 
 def build_history(register, topic: str, filters: Filters = Filters(), max_entries: int = MAX_ENTRIES) -> History:
-    from .decisions import TimelineEntry
-
     lexical = register.lexical
     t = _Topic(lexical, topic)
     history = History(topic)
@@ -193,11 +192,11 @@ def build_history(register, topic: str, filters: Filters = Filters(), max_entrie
         if found:
             for own, d, link in found:
                 ordinal = ordinal_of.get(d.chunk_id, 0) * 10000 + d.ordinal
-                entries.append((own, replace(_decision_entry(TimelineEntry, d, link), ordinal=ordinal)))
+                entries.append((own, replace(_decision_entry(d, link), ordinal=ordinal)))
         else:
             cov, chunk, link = members[0]
-            entries.append((cov, replace(_discussion_entry(TimelineEntry, chunk, t, link), ordinal=chunk.ordinal * 10000)))
-        entries.extend((cov, e) for cov, e in _reported(TimelineEntry, [m[1] for m in members], t, threshold))
+            entries.append((cov, replace(_discussion_entry(chunk, t, link), ordinal=chunk.ordinal * 10000)))
+        entries.extend((cov, e) for cov, e in _reported([m[1] for m in members], t, threshold))
 
     # 5. keep the most relevant, then date the undated ones by what their text says
     entries.sort(key=lambda ce: -ce[0])
@@ -233,7 +232,7 @@ def _when(date: str) -> tuple[str, str, str]:
     return "date not stated", "not stated", ""
 
 
-def _decision_entry(TimelineEntry, d, link: str):
+def _decision_entry(d, link: str):
     when, basis, sort_date = _when(d.date)
     return TimelineEntry(
         date=d.date, council=d.council, committee=d.committee, item=d.item, title=d.title, kind="decision",
@@ -253,7 +252,7 @@ def _sentences(text: str) -> list[str]:
     return out
 
 
-def _discussion_entry(TimelineEntry, chunk: Chunk, t: _Topic, link: str):
+def _discussion_entry(chunk: Chunk, t: _Topic, link: str):
     title = _plain_spaced(chunk.title)
     sentences = [s for s in _sentences(chunk.text) if len(s) >= 40 and _plain_spaced(s) not in title
                  and title not in _plain_spaced(s)[: len(title) + 12]]
@@ -267,7 +266,7 @@ def _discussion_entry(TimelineEntry, chunk: Chunk, t: _Topic, link: str):
     )
 
 
-def _reported(TimelineEntry, chunks: list[Chunk], t: _Topic, threshold: float) -> list:
+def _reported(chunks: list[Chunk], t: _Topic, threshold: float) -> list:
     """'The improvement plan was agreed by Children’s Scrutiny and Cabinet in December 2022':
     an earlier decision that these minutes report, dated by what they say."""
     out = []
@@ -336,8 +335,6 @@ def _date_from_text(register, source: str) -> tuple[str, str]:
 
 def _chunks_naming(register, ref: str) -> list[Chunk]:
     """Chunks whose text names a reference ('Resolution No. 15543', 'Item 19-342')."""
-    import json
-
     kind, _, number = ref.partition(" ")
     if kind == "Item":
         patterns = [f"%({number})%", f"%(*{number})%", f"%no. {number}%", f"%nos. {number}%", f"%and {number}]%"]
@@ -350,68 +347,10 @@ def _chunks_naming(register, ref: str) -> list[Chunk]:
     return [Chunk.from_stored(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
 
-# ---- output ---------------------------------------------------------------------------------
-
 def label_of(e) -> str:
     """Whose words: 'Herefordshire Council, Cabinet, 26 September 2024, item 24 (Title)'."""
     committee = getattr(e, "reported_in", "") if getattr(e, "date_basis", "") == "reported" else e.committee
     return meeting_label(e.council, committee, e.date, e.item, e.title)
 
 
-def _what(e) -> str:
-    if e.kind == "discussion":
-        return "discussed"
-    if e.decision_kind == "action":
-        return f"action for {e.action_owner}" if e.action_owner else "action"
-    if e.decision_kind == "reported":
-        return f"{e.outcome or 'decided'} by {e.committee} (as reported)"
-    bits = [e.outcome or "decision"]
-    if e.mover:
-        bits.append(f"moved {e.mover}" + (f", seconded {e.seconder}" if e.seconder else ""))
-    if e.vote:
-        bits.append(f"vote {e.vote}")
-    return "; ".join(bits)
-
-
-def format_history(history: History) -> str:
-    if not history.entries:
-        text = f'Nothing in the index matches "{history.topic}".'
-        if history.other_councils:
-            text += " " + _others(history)
-        return text
-    who = f" — {history.council}" if history.council else ""
-    lines = [f'History of "{history.topic}"{who}: {len(history.entries)} entries, oldest first.', ""]
-    for n, e in enumerate(history.entries, 1):
-        body = e.committee if e.decision_kind != "reported" else "reported"
-        mark = "  ← latest decision" if e.latest else ""
-        lines.append(f"{e.when}  |  {body or 'committee not stated'}  |  {_what(e)} [{n}]{mark}")
-        lines.append("    “" + re.sub(r"\s+", " ", e.text).strip()[:400] + "”")
-    lines.append("")
-    lines.append("Sources:")
-    for n, e in enumerate(history.entries, 1):
-        reported = f" (minutes reporting a decision of {e.committee})" if e.date_basis == "reported" else ""
-        lines.append(f"[{n}] {label_of(e)}{reported} — {e.source}, page {e.page}")
-    latest = history.latest
-    lines.append("")
-    if latest is not None:
-        n = history.entries.index(latest) + 1
-        lines.append(f"Latest decision: [{n}] {latest.when}, {latest.committee or 'committee not stated'}.")
-    else:
-        lines.append("No dated decision was found on this; see the entries above.")
-    undated = [n for n, e in enumerate(history.entries, 1) if e.date_basis == "not stated"]
-    if undated:
-        lines.append("Entries " + ", ".join(f"[{n}]" for n in undated) +
-                     " have no meeting date in the minutes and are listed last.")
-    if history.other_councils:
-        lines.append(_others(history))
-    return "\n".join(lines)
-
-
-def _others(history: History) -> str:
-    listed = ", ".join(f"{c} ({n} passage{'s' if n != 1 else ''})" for c, n in sorted(history.other_councils.items()))
-    first = sorted(history.other_councils)[0]
-    return (f"Also about \"{history.topic}\" in other councils, left out of this thread: {listed}. "
-            f"See one with: minutes history \"{history.topic}\" --council \"{first}\"")
-
-
-__all__ = ["History", "build_history", "format_history", "label_of"]
+__all__ = ["History", "build_history", "label_of"]

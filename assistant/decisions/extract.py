@@ -14,7 +14,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field, replace
 
-from .types import Chunk, Segment
+from ..ingest.structure import _item_title as structure_title
+from ..types import Chunk, Segment
 
 OUTCOMES = ("approved", "agreed", "noted", "deferred", "refused", "carried", "failed", "withdrawn")
 
@@ -623,8 +624,6 @@ def _on_items(w: _Walk, seg: Segment, head: dict, text: str) -> None:
 
 
 def _one_item(w: _Walk, seg: Segment, head: dict, text: str) -> None:
-    from .ingest.structure import _item_title as structure_title
-
     num = re.sub(r"\s", "", head["num"])
     rest = head["rest"].strip()
     if text != seg.text:
