@@ -1,8 +1,9 @@
-"""Shared fixtures. All state goes to tmp dirs; the real embedding model is loaded once."""
+"""Shared paths and fixtures. All state goes to tmp dirs; the real embedding model is loaded once."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 ALAMEDA = ROOT.parent / "shared" / "corpora" / "alameda-city-council"
 NORFOLK = ROOT.parent / "shared" / "corpora" / "norfolk-parish-councils"
+MINUTES = Path(sys.executable).with_name("minutes")  # the installed command, beside the interpreter
 
 set_offline_environment()
 

@@ -16,8 +16,8 @@ from assistant.answer import prompts
 from assistant.answer.query import date_range, plan_query
 from assistant.answer.verify import check_answer, check_sentence
 from assistant.types import Filters
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PHASE2 = "what did cabinet resolve on the phase 2 plan?"
 
 

@@ -22,14 +22,12 @@ from assistant.errors import MinutesError
 from assistant.index import MinutesIndex
 from assistant.ingest.pipeline import ingest
 from assistant.types import Filters
+from conftest import CORPUS, MINUTES
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
 BIN = Path(sys.executable).parent
 CHROMA = BIN / "chroma"
-MINUTES = BIN / "minutes"
 
 
 def free_port() -> int:

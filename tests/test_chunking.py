@@ -19,9 +19,8 @@ from assistant.embedding import TokenCounter
 from assistant.ingest.readers import read_document
 from assistant.ingest.structure import US_ITEM, parse
 from assistant.types import DECISION_KINDS, Segment
+from conftest import CORPUS, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
 WINDOW = 256  # word pieces all-MiniLM-L6-v2 reads
 CHUNK_TOKENS = Settings().chunk_tokens
 

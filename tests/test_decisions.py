@@ -20,9 +20,8 @@ import pytest
 from assistant.decisions import DecisionRegister, decision_answer, decision_hooks
 from assistant.decisions.extract import clean_name, parse_vote, split_names
 from assistant.types import Filters
+from conftest import CORPUS, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
 MINUTES = [str(ROOT / ".venv" / "bin" / "minutes")] if (ROOT / ".venv" / "bin" / "minutes").exists() else \
     [sys.executable, "-m", "assistant.cli"]
 

@@ -12,7 +12,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,10 +25,8 @@ from assistant.ingest.pipeline import ingest
 from assistant.types import Filters
 
 from test_readers import minutes_pdf_bytes
+from conftest import CORPUS, MINUTES
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
-MINUTES = Path(sys.executable).with_name("minutes")
 
 # 15 Alameda minutes of 4 to 9 pages from 2005 to 2021: 379 chunks, so the ingest flushes
 # (embeds and records) twice and can be stopped between the two.

@@ -31,8 +31,8 @@ from assistant.ingest.moderngov import (
 )
 
 from moderngov_server import FIXTURES, FakeModernGov
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 COUNCIL = "Shire Test Council"
 
 

@@ -23,8 +23,8 @@ from assistant.ingest.readers import read_document
 from assistant.types import Filters
 
 from ocr_scans import render_pages, word_recovery, write_scan_pdf
+from conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
 def minutes_text() -> str:

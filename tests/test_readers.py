@@ -20,8 +20,8 @@ from pypdf import PdfReader, PdfWriter
 from assistant.errors import SkipFile
 from assistant.ingest.readers import read_document
 from assistant.ingest.structure import parse
+from conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 # Words on each page that no other page shares (a line that repeats on every page, digits
 # aside, is a running header by design, so body lines must differ).

@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from assistant.cli import main
 from assistant.types import Filters
+from conftest import MINUTES
 
-MINUTES = Path(sys.executable).with_name("minutes")
 MODES = ("dense", "lexical", "hybrid")
 PHASE_2 = "000_0c651058bcd55b11.txt"
 

@@ -17,9 +17,8 @@ from assistant.decisions import decision_hooks
 from assistant.index import MinutesIndex
 from assistant.ingest.pipeline import ingest
 from assistant.ingest.readers import read_document
+from conftest import CORPUS, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
 SEED = next(CORPUS.glob("000_*.txt"))
 
 

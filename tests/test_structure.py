@@ -12,8 +12,8 @@ import pytest
 from assistant.ingest.readers import read_document
 from assistant.ingest.structure import classify, parse
 from assistant.types import DECISION_KINDS, SECTION_KINDS
+from conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
 LABEL = re.compile(r"^\s*(?:agenda item|minutes:|supporting documents:|additional documents:|meeting: .*)\s*$", re.I)

@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.prompts import CLOSEST_MATCHES, NOT_FOUND
+from conftest import CORPUS, ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

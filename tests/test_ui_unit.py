@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -13,6 +12,7 @@ from assistant import ui
 from assistant.answer.prompts import CLOSEST_MATCHES, NOT_FOUND
 from assistant.errors import MinutesError
 from assistant.types import Answer, Chunk, Citation, Filters, Hit
+from conftest import ROOT
 
 HOSTILE = 'Before <script>alert(1)</script> <img src=x onerror=alert(2)> [click](http://evil.example) https://evil.example & "q" ${1+1}'
 
@@ -298,7 +298,7 @@ def test_importing_ui_does_not_import_gradio():
 
     code = "import sys, assistant.ui; print('gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
+                         cwd=ROOT)
     assert out.stdout.strip() == "False"
 
 

@@ -17,8 +17,8 @@ from assistant.decisions import decision_hooks
 from assistant.embedding import HashingEmbedder
 from assistant.index import MinutesIndex
 from assistant.ingest.watch import is_minutes_file, last_sync, record_sync, watch_folders
+from conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
 @pytest.mark.parametrize("name,wanted", [
