@@ -20,7 +20,6 @@ from fpdf import FPDF
 
 from assistant.config import Settings
 from assistant.decisions import decision_hooks
-from assistant.embedding import HashingEmbedder
 from assistant.errors import MinutesError
 from assistant.index import MinutesIndex
 from assistant.ingest import moderngov as mg
@@ -32,6 +31,7 @@ from assistant.ingest.moderngov import (
 
 from moderngov_server import FIXTURES, FakeModernGov
 from conftest import ROOT
+from fakes import HashingEmbedder
 
 COUNCIL = "Shire Test Council"
 

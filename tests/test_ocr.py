@@ -14,7 +14,6 @@ from pypdf import PdfReader, PdfWriter
 
 from assistant.config import Settings
 from assistant.decisions import decision_hooks
-from assistant.embedding import HashingEmbedder
 from assistant.errors import SkipFile
 from assistant.index import MinutesIndex
 from assistant.ingest import ocr
@@ -24,6 +23,7 @@ from assistant.types import Filters
 
 from ocr_scans import render_pages, word_recovery, write_scan_pdf
 from conftest import CORPUS
+from fakes import HashingEmbedder
 
 
 

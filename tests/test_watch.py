@@ -14,10 +14,10 @@ from assistant import ui
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.decisions import decision_hooks
-from assistant.embedding import HashingEmbedder
 from assistant.index import MinutesIndex
 from assistant.ingest.watch import is_minutes_file, last_sync, record_sync, watch_folders
 from conftest import CORPUS
+from fakes import HashingEmbedder
 
 
 
