@@ -104,3 +104,47 @@ def test_the_answer_quotes_the_record_verbatim_and_cites_its_passage():
 
 def test_questions_that_are_not_about_a_decision_get_no_record_answer():
     assert decision_answer(_register(), _plan("How much did the parking permit scheme cost?", intent="amount"), []) is None
+
+
+# ---- the register's own search: `minutes decisions --outcome ... --text ...` --------------------
+
+def _stored(tmp_path, records):
+    from assistant.catalog import Catalog
+    from assistant.decisions import DecisionRegister, write_decisions
+
+    catalog = Catalog(tmp_path / "index.sqlite")
+    with catalog.connect() as db:
+        for d in records:
+            write_decisions(db, d.path, [d])
+    return DecisionRegister(catalog)
+
+
+UNDATED = _record(chunk("c-undated", "Resolved that the allotment rents rise by 2%.", source="undated.txt",
+                        item="9", title="Allotments"), outcome="agreed", action_owner="")
+ACTION = _record(chunk("c-action", "Action: the Clerk to write to the parking contractor.", source="2024-10-08.txt",
+                       item="4", title="Parking enforcement", date="2024-10-08", council="Alameda"),
+                 kind="action", outcome=None, action_owner="the Clerk")
+
+
+def test_the_register_lists_the_latest_meeting_first_and_undated_minutes_last(tmp_path):
+    register = _stored(tmp_path, [UNDATED, RECORDS[0], RECORDS[3], ACTION])
+    assert _ids(register.list()) == ["d-c-action", "d-c-parking", "d-c-norfolk", "d-c-undated"]
+
+
+def test_the_register_matches_every_word_in_the_text_title_item_or_action_owner(tmp_path):
+    register = _stored(tmp_path, [UNDATED, RECORDS[0], RECORDS[3], ACTION])
+    assert _ids(register.list(text="parking")) == ["d-c-action", "d-c-parking", "d-c-norfolk"]
+    assert _ids(register.list(text="parking Park Street")) == ["d-c-parking"]  # every word, any case
+    assert _ids(register.list(text="clerk")) == ["d-c-action"]  # the action's owner
+    assert _ids(register.list(text="allotments")) == ["d-c-undated"]  # the item's title
+    assert register.list(text="swimming") == []
+
+
+def test_the_register_filters_by_outcome_and_by_the_filters(tmp_path):
+    register = _stored(tmp_path, [UNDATED, RECORDS[0], RECORDS[3], ACTION])
+    assert _ids(register.list(outcome="Agreed")) == ["d-c-norfolk", "d-c-undated"]
+    assert _ids(register.list(Filters(council="alameda"))) == ["d-c-action", "d-c-parking"]
+    assert _ids(register.list(Filters(since="2024-10-01"))) == ["d-c-action"]
+    assert _ids(register.list(Filters(since="2024-10-01", include_undated=True))) == ["d-c-action", "d-c-undated"]
+    assert _ids(register.list(limit=2)) == ["d-c-action", "d-c-parking"]
+    assert register.count() == 4
