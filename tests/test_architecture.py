@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # question -> evidence -> extractive or LLM answer -> checked citations
     ("answer", ("assistant.answer", "assistant.answer.*", "assistant.local_model")),
     # decision records: extraction, register, history, answers from records, their commands
-    ("decisions", ("assistant.decisions", "assistant.decisions.*", "assistant.decisions_quality")),
+    ("decisions", ("assistant.decisions", "assistant.decisions.*")),
     # what a person runs: command line, web UI, evaluation, benchmark
     ("app", ("assistant.cli", "assistant.ui", "assistant.evaluate", "assistant.bench")),
 ]
