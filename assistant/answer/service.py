@@ -45,8 +45,10 @@ def relevance(weigher: Weigher, similarity: dict[str, float], draft: Draft, pref
       id to cosine, for the quoted passages however they were found).
     Labels (council, committee, date) do not count: the body and dates a question names rank
     passages instead (see Weigher), so minutes that do not state them are judged on their words.
-    Halved when the quotes lack the kind of answer asked for (a number, a person), and cut when
-    every quoted passage contradicts the council or dates the question names. Compared with the
+    Quoted passages that contradict the council or dates the question names (see `contradicts`)
+    are left out of all four; when every one does, all are judged and the score is cut to
+    CONTRADICTED. Halved when the quotes lack the kind of answer asked for (a number, a
+    person). Compared with the
     refusal threshold, which is calibrated on the evaluation sets."""
     if not draft.citations:
         return 0.0
