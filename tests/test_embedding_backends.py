@@ -10,8 +10,9 @@ import pytest
 
 from assistant.config import Settings
 from assistant.embedding import (
-    ONNX_FILE, ONNX_INT8, ONNX_MANIFEST, TORCH, HashingEmbedder, SentenceTransformerEmbedder, resolve_backend,
+    ONNX_FILE, ONNX_INT8, ONNX_MANIFEST, TORCH, SentenceTransformerEmbedder, resolve_backend,
 )
+from fakes import HashingEmbedder
 from assistant.errors import MinutesError
 
 TEXTS = [
