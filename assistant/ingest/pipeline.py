@@ -377,7 +377,10 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
         report.interrupted = True
     finally:
         if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            # Wait for the readers (they ignore Ctrl-C and finish the file in hand): a pool left
+            # to close while the interpreter exits races its own wake-up pipe and prints
+            # "Exception ignored ... OSError: [Errno 9] Bad file descriptor".
+            executor.shutdown(wait=True, cancel_futures=True)
         if bar is not None:
             bar.close()
         report.wall_seconds = time.perf_counter() - started
