@@ -258,10 +258,13 @@ class DecisionRegister:
         """A chunk of `source` whose text holds `quote` verbatim."""
         if not quote:
             return None
-        rows = self.catalog._conn().execute(
-            "SELECT id, text, embed_text, metadata FROM chunks WHERE json_extract(metadata, '$.source') = ? "
-            "AND instr(text, ?) > 0 ORDER BY ordinal", (source, quote[:80]),
-        ).fetchall()
+        # Through the file's row: chunks are indexed by path, so this reads one file's chunks
+        # instead of the metadata of every chunk in the index (176 ms at 118k chunks).
+        db = self.catalog._conn()
+        paths = [r[0] for r in db.execute("SELECT path FROM files WHERE source = ?", (source,))]
+        rows = [row for path in paths for row in db.execute(
+            "SELECT id, text, embed_text, metadata FROM chunks WHERE path = ? AND instr(text, ?) > 0 ORDER BY ordinal",
+            (path, quote[:80]))]
         for r in rows:
             if quote in r[1]:
                 return Chunk.from_stored(r[0], r[1], r[2], json.loads(r[3]))
