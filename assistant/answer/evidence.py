@@ -65,6 +65,15 @@ def scaffolding_words() -> frozenset[str]:
     return frozenset((set(ENGLISH_STOP_WORDS) | SMALL_WORDS) - MINUTES_CONTENT_WORDS)
 
 
+# Words that ask for a kind of answer which a passage gives without repeating the word: an
+# amount answers "how much money", a vote count answers "was it unanimous?".
+AMOUNT = re.compile(r"[$£€]\s?\d|\b\d[\d,.]*\s*(?:pounds|dollars|euros|pence|cents)\b", re.I)
+TALLY = re.compile(r"\b(?:unanimous\w*|nem\.?\s?con|Ayes?\b|Noes\b|Nays?\b|in favou?r\b|against\b|abstain\w*)", re.I)
+ANSWER_KIND_WORDS: tuple[tuple[str, re.Pattern], ...] = (
+    ("money cost costs price sum spend spent", AMOUNT),
+    ("unanimous unanimously", TALLY),
+)
+
 ACRONYM_WORDS = (3, 6)  # the shortest and longest run of words whose initials are looked for
 ACRONYM_SMALL_WORDS = {"of", "and", "for", "the", "&", "on", "in", "to"}
 
@@ -80,9 +89,9 @@ class Weigher:
         for value in (plan.filters.committee, plan.filters.council, plan.prefer.committee, plan.prefer.council):
             filter_words.update(self._stems(value))
         if plan.filters.since or plan.filters.until or plan.prefer.since or plan.prefer.until:
-            filter_words.update(self._stems(" ".join(DATE_WORDS.findall(plan.standalone))))
+            filter_words.update(self._stems(" ".join(DATE_WORDS.findall(plan.topic_text))))
         meta = set(self._stems(" ".join(META_WORDS)))
-        terms = [t for t in self._stems(plan.standalone) if t not in meta and t not in filter_words]
+        terms = [t for t in self._stems(plan.topic_text) if t not in meta and t not in filter_words]
         self.terms = list(dict.fromkeys(terms))
         # In a follow-up, the words brought in from the conversation help to find the passage
         # but weigh less than the words of the question itself.
@@ -90,7 +99,9 @@ class Weigher:
         self.weights = {t: lexical.idf(t) * (1.0 if t in asked or not plan.is_follow_up else CONTEXT_WEIGHT)
                         for t in self.terms}
         self.total = sum(self.weights.values()) or 1.0
-        self.acronyms = self._acronyms(plan.standalone)
+        self.acronyms = self._acronyms(plan.topic_text)
+        self.answer_kinds = [(set(self._stems(words)) & set(self.terms), pattern)
+                             for words, pattern in ANSWER_KIND_WORDS]
 
     def _acronyms(self, question: str) -> dict[str, set[str]]:
         """Minutes name a body or a group once in full and then by its initials ('unaccompanied
@@ -133,6 +144,9 @@ class Weigher:
         present = set(self.lexical.terms(text))
         for initials, words in self.acronyms.items():
             if initials in present and re.search(rf"\b{initials.upper()}s?\b", text):  # written as initials, not a word
+                present |= words
+        for words, pattern in self.answer_kinds:
+            if words and pattern.search(text):
                 present |= words
         return sum(w for t, w in self.weights.items() if t in present or _kin(t, present)) / self.total
 

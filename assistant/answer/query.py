@@ -44,6 +44,14 @@ class QueryPlan:
     intent: str  # vote | decision | when | who | amount | action | general
     is_follow_up: bool = False
     prefer: Filters = Filters()  # soft: a council, committee or dates the question names; they rank
+    # The words whose presence in a passage shows it addresses the question. For a follow-up
+    # (without the LLM's rewrite): the question and the conversation's last question, not the
+    # words of the last answer that `standalone` also carries to find the same passages.
+    topic: str = ""
+
+    @property
+    def topic_text(self) -> str:
+        return self.topic or self.standalone
 
 
 def intent_of(question: str) -> str:
@@ -176,7 +184,7 @@ def plan_query(question: str, history, explicit: Filters, committees: list[str],
     turns = normalise_history(history)
     follow_up = is_follow_up(question, turns)
     stated = stated_filters(question, committees, councils)
-    standalone = question
+    standalone = topic = question
     if follow_up:
         previous_questions = [t["content"] for t in turns if t["role"] == "user"]
         inherited = Filters()
@@ -185,6 +193,7 @@ def plan_query(question: str, history, explicit: Filters, committees: list[str],
         stated = merge_filters(stated, inherited)
         rewritten = condense(turns, question) if condense else ""
         standalone = rewritten or f"{question} ({previous_questions[-1]} {_gist(turns)})".replace(" )", ")")
+        topic = rewritten or f"{question} ({previous_questions[-1]})"
     intent = intent_of(question)
     if intent == "general" and follow_up:
         intent = intent_of(standalone)
@@ -197,7 +206,7 @@ def plan_query(question: str, history, explicit: Filters, committees: list[str],
         since="" if explicit_dates else stated.since,
         until="" if explicit_dates else stated.until,
     )
-    return QueryPlan(question, standalone, explicit, intent, follow_up, prefer)
+    return QueryPlan(question, standalone, explicit, intent, follow_up, prefer, topic)
 
 
 def _gist(turns: list[dict], words: int = 30) -> str:

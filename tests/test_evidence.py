@@ -1,0 +1,51 @@
+"""How a question's topic is weighed against passages (answer/evidence.py: Weigher), on the
+in-memory lexical index of tests/fakes.py: milliseconds, no model."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.evidence import Weigher
+from assistant.answer.query import plan_query
+from assistant.types import Filters
+from fakes import MemoryLexical, chunk
+
+LEXICAL = MemoryLexical([
+    chunk("a", "The council agreed to set the precept at £16,385 for the year."),
+    chunk("b", "The motion to adopt the golf rates carried. Ayes: 4. Noes: 1."),
+    chunk("c", "Grass cutting tenders were received from two firms."),
+    chunk("d", "The playing field hedge was cut back by the handyman."),
+])
+
+
+def weigher(question: str, history=()) -> Weigher:
+    return Weigher(LEXICAL, plan_query(question, list(history), Filters(), [], []))
+
+
+def test_an_amount_answers_how_much_money():
+    w = weigher("How much money would the precept provide?")
+    assert "money" in w.terms
+    with_amount = w.coverage("The precept was set at £16,385.")
+    without = w.coverage("The precept was set at the same level.")
+    assert with_amount > without
+    assert with_amount == pytest.approx(1.0 - w.weights["provide"] / w.total)
+
+
+def test_a_vote_count_answers_was_it_unanimous():
+    w = weigher("Was the golf rates motion unanimous?")
+    assert w.coverage("The golf rates motion carried. Ayes: 4. Noes: 1.") == pytest.approx(1.0)
+    assert w.coverage("The golf rates motion was discussed.") < 1.0
+
+
+def test_a_follow_up_is_judged_on_the_questions_not_on_the_last_answer():
+    """The last answer's words help find the passage again, but a passage that answers the
+    follow-up need not repeat them."""
+    history = [
+        {"role": "user", "content": "Which firms sent grass cutting tenders?"},
+        {"role": "assistant", "content": "“Grass cutting tenders were received from Acme Mowers and Green Ltd.” [1]"},
+    ]
+    w = weigher("Who proposed accepting it?", history)
+    assert "grass" in w.terms and "proposed" in w.terms
+    assert "acme" not in w.terms and "mowers" not in w.terms
+    plan = plan_query("Who proposed accepting it?", history, Filters(), [], [])
+    assert "Acme" in plan.standalone  # the search still uses them
