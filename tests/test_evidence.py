@@ -49,3 +49,31 @@ def test_a_follow_up_is_judged_on_the_questions_not_on_the_last_answer():
     assert "acme" not in w.terms and "mowers" not in w.terms
     plan = plan_query("Who proposed accepting it?", history, Filters(), [], [])
     assert "Acme" in plan.standalone  # the search still uses them
+
+
+def test_a_sentence_is_read_with_the_heading_or_sentence_that_introduces_it():
+    from assistant.answer.evidence import local_context
+
+    text = ("CO-OPTION OF NEW COUNCILLOR\n"
+            "There were two candidates. A vote was taken, the result being three to two.\n"
+            "8.2 Quotations for gates. Three quotations were received. It was agreed to approve the cheapest.")
+    assert local_context(text, "There were two candidates.") == "CO-OPTION OF NEW COUNCILLOR"
+    assert local_context(text, "A vote was taken, the result being three to two.") == "There were two candidates."
+    assert local_context(text, "It was agreed to approve the cheapest.") == (
+        "8.2 Quotations for gates. Three quotations were received.")
+    assert local_context(text, "CO-OPTION OF NEW COUNCILLOR") == ""
+
+
+def test_a_decision_quoted_under_its_heading_covers_the_question():
+    w = weigher("Which quotation did the council approve for the gates?")
+    assert w.coverage("It was agreed to approve the cheapest.") == 0.0
+    assert w.coverage("8.2 Quotations for gates. It was agreed to approve the cheapest.") == pytest.approx(1.0)
+
+
+def test_a_verb_and_the_noun_made_from_it_are_one_word():
+    """'quote' and 'quotation', 'co-opted' and 'co-option': the stemmer leaves them apart."""
+    from assistant.answer.evidence import _kin
+
+    assert _kin("quot", {"quotat"}) and _kin("quotat", {"quot"})
+    assert _kin("opt", {"option"}) and _kin("pay", {"payment"})
+    assert not _kin("sign", {"signal"}) and not _kin("park", {"parker"})

@@ -158,10 +158,20 @@ class Weigher:
 KIN_PREFIX = 5  # shortest shared beginning for two stems to count as one word
 
 
+# Endings the stemmer leaves on a noun made from a verb: 'quot' / 'quotat' (quote,
+# quotation), 'opt' / 'option' (co-opted, co-option), 'pay' / 'payment'.
+DERIVATION_SUFFIXES = ("at", "ion", "ation", "ment")
+
+
 def _kin(term: str, present: set[str]) -> bool:
     """The stemmer leaves some forms of a word apart ('introduc' from 'introduced',
     'introduct' from 'introduction'; 'resolv', 'resolut'): two stems that share their
-    beginning but for at most two letters of the shorter count as the same word."""
+    beginning but for at most two letters of the shorter count as the same word, and so do
+    a stem and the same stem with a DERIVATION_SUFFIXES ending."""
+    if len(term) >= 3 and any(term + end in present or (term.endswith(end) and term[: -len(end)] in present
+                                                        and len(term) - len(end) >= 3)
+                              for end in DERIVATION_SUFFIXES):
+        return True
     if len(term) < KIN_PREFIX:
         return False
     head = term[:KIN_PREFIX]
@@ -171,6 +181,30 @@ def _kin(term: str, present: set[str]) -> bool:
             if shared >= max(KIN_PREFIX, min(len(term), len(other)) - 2):
                 return True
     return False
+
+
+HEADING_LINE = 100  # a line this short, before a paragraph, heads it ("CO-OPTION OF NEW COUNCILLOR")
+
+
+def local_context(text: str, unit: str) -> str:
+    """What a quotable unit is about when it does not say it: minutes name a matter once (a
+    sub-heading, the paragraph's opening sentence, the sentence before) and then record what
+    was said or decided ("It was agreed to approve the cheapest option"). The paragraph's
+    first sentence and the sentence just before the unit; for a unit that opens its paragraph,
+    the line before it when that line is short enough to be a heading, or else that
+    paragraph's last sentence."""
+    start = text.find(unit)
+    if start <= 0:
+        return ""
+    para_start = text.rfind("\n", 0, start) + 1
+    before = text[para_start:start].strip()
+    if before:
+        sentences = [s for s in SENTENCE_END.split(before) if s.strip()]
+        return " ".join(dict.fromkeys([sentences[0], sentences[-1]])) if sentences else ""
+    previous = text[:para_start].rstrip().rsplit("\n", 1)[-1].strip()
+    if len(previous) <= HEADING_LINE:
+        return previous
+    return SENTENCE_END.split(previous)[-1]
 
 
 def units(hit: Hit, vote_blocks: bool = False, resolution_blocks: bool = False) -> list[str]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..labels import meeting_label
 from ..types import DECISION_KINDS, Citation, Hit
 from . import prompts
-from .evidence import Unit, Weigher, units
+from .evidence import Unit, Weigher, local_context, units
 from ..injection import hostile
 from ..retrieve import contradicts
 from .query import QueryPlan
@@ -70,10 +70,12 @@ def score_units(weigher: Weigher, hits: list[Hit], plan: QueryPlan) -> list[Unit
             if hostile(text):  # passages are data: their orders to the assistant are never quoted or shown a model
                 continue
             coverage = weigher.coverage(text)
+            context_cov = weigher.coverage(local_context(hit.chunk.text, text))
             decision_words = DECISION_SENTENCE.search(text) or OUTCOME_WORDS.search(text[-40:])
             if plan.intent in DECISION_INTENTS and decision_words:
-                # A decision is about its item: its title speaks for it.
-                coverage = max(coverage, title_cov)
+                # A decision is about its item: its title, or the heading or sentence that
+                # introduces it, speaks for it.
+                coverage = max(coverage, title_cov, context_cov)
             score = coverage + 0.3 * title_cov + prior
             if plan.intent in DECISION_INTENTS and decision_words:
                 score += 0.25

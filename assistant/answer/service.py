@@ -12,7 +12,7 @@ from ..config import Settings
 from ..index import MinutesIndex
 from ..types import DECISION_KINDS, Answer, Citation, Filters, Hit
 from . import prompts
-from .evidence import Weigher, units
+from .evidence import Weigher, local_context, units
 from ..decisions.answer import decision_answer, is_latest_question
 from ..decisions.register import DecisionRegister
 from .extractive import ASKS_NUMBERED_ACT, Draft, extractive_answer, label, records_decision, score_units
@@ -57,7 +57,7 @@ def relevance(weigher: Weigher, similarity: dict[str, float], draft: Draft, pref
     citations = [c for c in draft.citations if not contradicts(prefer, c.chunk.metadata())]
     agreement = 1.0 if citations else CONTRADICTED
     citations = citations or draft.citations
-    pieces = [f"{c.chunk.title} {c.quote}" for c in citations]
+    pieces = [f"{c.chunk.title} {local_context(c.chunk.text, c.quote)} {c.quote}" for c in citations]
     if weigher.terms:
         best_quote = max(weigher.coverage(p) for p in pieces)
         all_quotes = weigher.coverage(" ".join(pieces))
