@@ -40,6 +40,8 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = 10
+    coverage_rerank: float = Field(1.0, description="weight of the question's topic words in a passage when "
+                                   "the search's passages are put in order (0: fused rank only)")
     candidates: int = Field(40, description="hits taken from each retriever before fusion")
     rrf_k: int = 60
     # Measured with `minutes eval`: on the Alameda set BM25 alone beats dense alone (recall@5

@@ -18,8 +18,8 @@ LEXICAL = MemoryLexical([
 ])
 
 
-def weigher(question: str, history=()) -> Weigher:
-    return Weigher(LEXICAL, plan_query(question, list(history), Filters(), [], []))
+def weigher(question: str, history=(), judging: bool = False) -> Weigher:
+    return Weigher(LEXICAL, plan_query(question, list(history), Filters(), [], []), judging=judging)
 
 
 def test_an_amount_answers_how_much_money():
@@ -38,17 +38,18 @@ def test_a_vote_count_answers_was_it_unanimous():
 
 
 def test_a_follow_up_is_judged_on_the_questions_not_on_the_last_answer():
-    """The last answer's words help find the passage again, but a passage that answers the
-    follow-up need not repeat them."""
+    """The last answer's words help find the passage and the quotes again, but a passage that
+    answers the follow-up need not repeat them."""
     history = [
         {"role": "user", "content": "Which firms sent grass cutting tenders?"},
         {"role": "assistant", "content": "“Grass cutting tenders were received from Acme Mowers and Green Ltd.” [1]"},
     ]
-    w = weigher("Who proposed accepting it?", history)
-    assert "grass" in w.terms and "proposed" in w.terms
-    assert "acme" not in w.terms and "mowers" not in w.terms
-    plan = plan_query("Who proposed accepting it?", history, Filters(), [], [])
-    assert "Acme" in plan.standalone  # the search still uses them
+    judge = weigher("Who proposed accepting it?", history, judging=True)
+    assert "grass" in judge.terms and "proposed" in judge.terms
+    assert "acme" not in judge.terms and "mowers" not in judge.terms
+    # choosing passages and quotes still uses them, at the context weight
+    chooser = weigher("Who proposed accepting it?", history)
+    assert "acme" in chooser.terms and chooser.weights["acme"] < chooser.weights["proposed"]
 
 
 def test_a_sentence_is_read_with_the_heading_or_sentence_that_introduces_it():
@@ -77,3 +78,21 @@ def test_a_verb_and_the_noun_made_from_it_are_one_word():
     assert _kin("quot", {"quotat"}) and _kin("quotat", {"quot"})
     assert _kin("opt", {"option"}) and _kin("pay", {"payment"})
     assert not _kin("sign", {"signal"}) and not _kin("park", {"parker"})
+
+
+def test_passages_that_hold_more_of_the_question_move_up():
+    """Fusion ranked an item on the same matter at another meeting first; the one that holds
+    the question's rarer words comes first after the rerank, and weight 0 keeps the order."""
+    from assistant.answer.evidence import rerank_by_coverage
+    from assistant.types import Hit
+
+    amend = chunk("amend", "Recommendation to amend the construction contract with Ghilotti Brothers.")
+    award = chunk("award", "Recommendation to award the contract for phase one to Ghilotti Brothers.")
+    lexical = MemoryLexical([amend, award, *LEXICAL.all_chunks()])
+    w = Weigher(lexical, plan_query("How much was the contract awarded to Ghilotti Brothers for phase one?",
+                                    [], Filters(), [], []))
+    hits = [Hit(amend, 0.032, 1), Hit(award, 0.030, 2)]
+    reranked = rerank_by_coverage(w, hits, 1.0)
+    assert [h.chunk.id for h in reranked] == ["award", "amend"]
+    assert [h.rank for h in reranked] == [1, 2]
+    assert rerank_by_coverage(w, hits, 0.0) == hits

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..chunking import header
 from ..lexical import LexicalIndex
@@ -79,9 +79,17 @@ ACRONYM_SMALL_WORDS = {"of", "and", "for", "the", "&", "on", "in", "to"}
 
 
 class Weigher:
-    def __init__(self, lexical: LexicalIndex, plan: QueryPlan):
+    """The question's topic words, each weighed by its rarity in the index: the words of
+    `plan.standalone`, which for a follow-up carry the conversation's last question and the
+    first words of its last answer (at CONTEXT_WEIGHT), so that passages and quotes stay with
+    what the conversation was about. `judging=True` leaves out the last answer's words: they
+    find the passage again, but a passage that answers the follow-up need not repeat them."""
+
+    def __init__(self, lexical: LexicalIndex, plan: QueryPlan, judging: bool = False):
         self.lexical = lexical
         self.question = plan.question
+        topic = plan.standalone
+        said_before = set(self._stems(plan.topic_text))  # the questions' words, not the last answer's
         # The body and the dates the question names choose and rank passages (filters and
         # preferences); whether a passage answers is judged on the rest of the question, so
         # minutes that do not state their body or date are not held to words they cannot have.
@@ -89,17 +97,19 @@ class Weigher:
         for value in (plan.filters.committee, plan.filters.council, plan.prefer.committee, plan.prefer.council):
             filter_words.update(self._stems(value))
         if plan.filters.since or plan.filters.until or plan.prefer.since or plan.prefer.until:
-            filter_words.update(self._stems(" ".join(DATE_WORDS.findall(plan.topic_text))))
+            filter_words.update(self._stems(" ".join(DATE_WORDS.findall(topic))))
         meta = set(self._stems(" ".join(META_WORDS)))
-        terms = [t for t in self._stems(plan.topic_text) if t not in meta and t not in filter_words]
+        terms = [t for t in self._stems(topic) if t not in meta and t not in filter_words]
         self.terms = list(dict.fromkeys(terms))
         # In a follow-up, the words brought in from the conversation help to find the passage
         # but weigh less than the words of the question itself.
         asked = set(self._stems(plan.question))
+        if judging and plan.is_follow_up:
+            self.terms = [t for t in self.terms if t in said_before]
         self.weights = {t: lexical.idf(t) * (1.0 if t in asked or not plan.is_follow_up else CONTEXT_WEIGHT)
                         for t in self.terms}
         self.total = sum(self.weights.values()) or 1.0
-        self.acronyms = self._acronyms(plan.topic_text)
+        self.acronyms = self._acronyms(topic)
         self.answer_kinds = [(set(self._stems(words)) & set(self.terms), pattern)
                              for words, pattern in ANSWER_KIND_WORDS]
 
@@ -153,6 +163,19 @@ class Weigher:
     def hit_coverage(self, hit: Hit) -> float:
         c = hit.chunk
         return self.coverage(f"{header(c)} {c.text}")
+
+
+def rerank_by_coverage(weigher: Weigher, hits: list[Hit], weight: float) -> list[Hit]:
+    """Order the search's passages by their fused score times (1 + weight * the share of the
+    question's topic, weighted by rarity, that the passage and its heading hold). Fusion ranks
+    by rank, not by how much of the question a passage holds: an item on the same matter at
+    another meeting ('amend the contract with Ghilotti Brothers') often ranked above the one
+    that holds the rarer words of the question ('award the contract ... Phase I'). The gain
+    is flat for weights from 0.5 to 4 on each evaluation set (see README, Evaluation)."""
+    if not weight or not weigher.terms:
+        return hits
+    scored = sorted(((h.score * (1 + weight * weigher.hit_coverage(h)), h) for h in hits), key=lambda sh: -sh[0])
+    return [replace(h, score=score, rank=rank) for rank, (score, h) in enumerate(scored, 1)]
 
 
 KIN_PREFIX = 5  # shortest shared beginning for two stems to count as one word

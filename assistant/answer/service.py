@@ -12,7 +12,7 @@ from ..config import Settings
 from ..index import MinutesIndex
 from ..types import DECISION_KINDS, Answer, Citation, Filters, Hit
 from . import prompts
-from .evidence import Weigher, local_context, units
+from .evidence import Weigher, local_context, rerank_by_coverage, units
 from ..decisions.answer import decision_answer, is_latest_question
 from ..decisions.register import DecisionRegister
 from .extractive import ASKS_NUMBERED_ACT, Draft, extractive_answer, label, records_decision, score_units
@@ -203,10 +203,11 @@ class AnswerService:
         t0 = time.perf_counter()
         hits = self.index.retriever.search(plan.standalone, plan.filters, k=self.settings.top_k, timings=timings,
                                            prefer=plan.prefer)
+        weigher = Weigher(self.index.lexical, plan)
+        hits = rerank_by_coverage(weigher, hits, self.settings.coverage_rerank)
         if plan.intent in EXPANDING_INTENTS:
             hits = self.index.retriever.expand_items(hits, DECISION_KINDS, decisions_first=plan.intent in DECISIONS_FIRST)
         timings["retrieve"] = _ms(t0)
-        weigher = Weigher(self.index.lexical, plan)
         t0 = time.perf_counter()
         draft = None
         if hits:
@@ -218,7 +219,7 @@ class AnswerService:
         score = 0.0
         if draft:
             similarity = self.index.retriever.similarities(plan.standalone, [c.chunk.id for c in draft.citations])
-            score = relevance(weigher, similarity, draft, plan.prefer)
+            score = relevance(Weigher(self.index.lexical, plan, judging=True), similarity, draft, plan.prefer)
         timings["relevance"] = round(score, 3)
 
         if draft is None or score < self.settings.refusal_threshold:
