@@ -22,8 +22,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.config import Settings  # noqa: E402
-from assistant.embedding import ONNX_INT8, TORCH, SentenceTransformerEmbedder, set_offline_environment  # noqa: E402
+from assistant.core.config import Settings  # noqa: E402
+from assistant.index.embedding import ONNX_INT8, TORCH, SentenceTransformerEmbedder, set_offline_environment  # noqa: E402
 from assistant.ingest.pipeline import prepare  # noqa: E402
 
 ALAMEDA = ROOT.parent / "shared" / "corpora" / "alameda-city-council"

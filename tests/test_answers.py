@@ -15,7 +15,7 @@ import pytest
 from assistant.answer import prompts
 from assistant.answer.query import date_range, plan_query
 from assistant.answer.verify import check_answer, check_sentence
-from assistant.types import Filters
+from assistant.core.types import Filters
 from conftest import ROOT
 
 PHASE2 = "what did cabinet resolve on the phase 2 plan?"
@@ -191,8 +191,8 @@ def test_no_citations_at_all_means_nothing_kept():
 @pytest.mark.slow
 def test_instructions_inside_documents_change_nothing(tmp_path, real_embedder):
     from assistant.answer.service import AnswerService
-    from assistant.config import Settings
-    from assistant.index import MinutesIndex
+    from assistant.core.config import Settings
+    from assistant.retrieve.minutes_index import MinutesIndex
     from assistant.ingest.pipeline import ingest
 
     folder = tmp_path / "minutes"

@@ -8,15 +8,15 @@ import time
 from dataclasses import dataclass, replace
 from typing import Iterator
 
-from ..config import Settings
-from ..index import MinutesIndex
-from ..types import DECISION_KINDS, Answer, Citation, Filters, Hit
+from ..core.config import Settings
+from ..retrieve.minutes_index import MinutesIndex
+from ..core.types import DECISION_KINDS, Answer, Citation, Filters, Hit
 from . import prompts
 from .evidence import Weigher, units
 from ..decisions.answer import decision_answer, is_latest_question
 from ..decisions.register import DecisionRegister
 from .extractive import ASKS_NUMBERED_ACT, Draft, extractive_answer, label, records_decision, score_units
-from ..retrieve import contradicts
+from ..retrieve.hybrid import contradicts
 from .query import QueryPlan, plan_query
 from .verify import check_answer
 

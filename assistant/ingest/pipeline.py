@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .. import access
-from ..chunking import chunk_naive, chunk_segments
-from ..catalog import FileRecord
-from ..errors import MinutesError, SkipFile
-from ..index import MinutesIndex
-from ..types import Chunk, Segment
+from ..core import access
+from .chunking import chunk_naive, chunk_segments
+from ..index.catalog import FileRecord
+from ..core.errors import MinutesError, SkipFile
+from ..retrieve.minutes_index import MinutesIndex
+from ..core.types import Chunk, Segment
 from .manifest import manifest_entry
 from .ocr import ocr_now_possible
 from .readers import SUPPORTED_SUFFIXES, read_document
@@ -158,7 +158,7 @@ def prepare(path: str, source: str, sha: str, size: int, mtime: float, chunker: 
     global _WORKER_COUNTER
     if count_tokens is None:
         if _WORKER_COUNTER is None:
-            from ..embedding import TokenCounter
+            from ..index.embedding import TokenCounter
 
             _WORKER_COUNTER = TokenCounter(model_path)
         count_tokens = _WORKER_COUNTER

@@ -21,9 +21,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answer.service import AnswerService
-from .errors import MinutesError
-from .types import Answer, Filters, Hit
+from ..answer.service import AnswerService
+from ..core.errors import MinutesError
+from ..core.types import Answer, Filters, Hit
 
 MAIN_METRICS = ("recall@1", "recall@5", "recall@10", "mrr", "fact_recall", "citation_precision",
                 "citation_recall", "refusal_precision", "refusal_recall")
@@ -290,9 +290,9 @@ def check_gate(figures: dict, thresholds: dict, results: list[QuestionResult]) -
 
 def compare(service: AnswerService, rows: list[dict], corpus_paths: list[str], llm: bool, progress=None) -> dict[str, dict]:
     """The same questions through variants: retrieval mode, chunking, answer mode."""
-    from .decisions import decision_hooks
-    from .index import MinutesIndex
-    from .ingest.pipeline import ingest
+    from ..decisions import decision_hooks
+    from ..retrieve.minutes_index import MinutesIndex
+    from ..ingest.pipeline import ingest
 
     variants: dict[str, dict] = {}
     for mode in ("dense", "lexical", "hybrid"):
@@ -311,7 +311,7 @@ def compare(service: AnswerService, rows: list[dict], corpus_paths: list[str], l
 def _with_mode(index, mode: str):
     from dataclasses import replace as dc_replace
 
-    from .retrieve import Retriever
+    from ..retrieve.hybrid import Retriever
 
     settings = index.settings.model_copy(update={"retrieval_mode": mode})
     clone = dc_replace(index, settings=settings)

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Bumped whenever chunking changes, so a new index is built instead of mixing chunk kinds.
 CHUNKING_VERSION = "s5"
@@ -88,13 +88,13 @@ class Settings(BaseSettings):
     moderngov_max_document_mb: int = Field(50, description="a linked document larger than this is skipped")
 
     def resolved_backend(self) -> str:
-        from .embedding import resolve_backend
+        from ..index.embedding import resolve_backend
 
         return resolve_backend(self.embedding_backend, self.embedding_model_path, self.embedding_onnx_dir)
 
     def embedding_identity(self, backend: str | None = None) -> str:
         """The model name an index records: with the backend, since int8 vectors differ from fp32 ones."""
-        from .embedding import model_identity
+        from ..index.embedding import model_identity
 
         return model_identity(self.embedding_model, backend or self.resolved_backend())
 

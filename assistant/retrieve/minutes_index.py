@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import Catalog
-from .config import Settings
-from .embedding import Embedder, make_embedder
-from .errors import MinutesError
-from .lexical import LexicalIndex
-from .retrieve import Retriever
-from .store import ChromaStore
-from .vectors import VectorMatrix
+from ..index.catalog import Catalog
+from ..core.config import Settings
+from ..index.embedding import Embedder, make_embedder
+from ..core.errors import MinutesError
+from ..index.lexical import LexicalIndex
+from .hybrid import Retriever
+from ..index.store import ChromaStore
+from ..index.vectors import VectorMatrix
 
 
 @dataclass
@@ -60,8 +60,8 @@ class MinutesIndex:
     def view(self, level: str) -> "MinutesIndex":
         """The index as a user of `level` sees it: officers see all of it; public users see
         public text only (catalogue, BM25 and every hit resolved through them)."""
-        from .access import LEVELS, OFFICER
-        from .lexical import PublicLexical
+        from ..core.access import LEVELS, OFFICER
+        from ..index.lexical import PublicLexical
 
         if level not in LEVELS:
             raise MinutesError(f"unknown access level {level!r}: use {' or '.join(LEVELS)}")

@@ -29,12 +29,12 @@ from typing import Callable, Iterator
 from urllib.parse import quote as url_quote
 from urllib.parse import urlparse
 
-from .access import OFFICER, PUBLIC
-from .config import Settings
-from .dates import find_date, human_date
-from .errors import MinutesError
-from .ingest.readers import SUPPORTED_SUFFIXES
-from .types import Answer, Chunk, Filters
+from ..core.access import OFFICER, PUBLIC
+from ..core.config import Settings
+from ..core.dates import find_date, human_date
+from ..core.errors import MinutesError
+from ..ingest.readers import SUPPORTED_SUFFIXES
+from ..core.types import Answer, Chunk, Filters
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def parse_filters(council: str | None, committee: str | None, since: str | None,
 def describe(filters: Filters) -> str:
     if filters.is_empty():
         return "No filters: searching all the minutes."
-    from .answer.service import describe_filters
+    from ..answer.service import describe_filters
 
     return "Filters in use (chat and decisions, until changed): " + describe_filters(filters).replace(", ", "; ") + "."
 
@@ -328,7 +328,7 @@ def render_sources(answer: Answer | None, files: Callable[[str], SourceFile | No
         for c in answer.citations:
             out.append(citation_card(c.n, c.chunk, c.quote, files(c.chunk.source), page_text, served, label(c.chunk)))
     elif answer.refused and answer.closest:
-        from .answer.prompts import CLOSEST_MATCHES
+        from ..answer.prompts import CLOSEST_MATCHES
 
         out.append(f"<p><strong>{esc(CLOSEST_MATCHES)}</strong></p>")
         for hit in answer.closest:
@@ -542,7 +542,7 @@ class ChatApp:
     def service_for(self, level: str):
         """The answer service over the index as `level` sees it (the LLM is shared)."""
         if level not in self._services:
-            from .answer.service import AnswerService
+            from ..answer.service import AnswerService
 
             self._services[level] = AnswerService(self.settings, self.index.view(level), llm=self.service.llm)
         return self._services[level]
@@ -605,7 +605,7 @@ class ChatApp:
         return Path(path).suffix.lower() == ".pdf"
 
     def label(self, chunk: Chunk) -> str:
-        from .answer.service import label_of
+        from ..answer.service import label_of
 
         return label_of(chunk)
 
@@ -660,8 +660,8 @@ class ChatApp:
     # -- watched folders
     def start_watching(self, folders: list[str]) -> threading.Event:
         """Keep `folders` indexed from a background thread; uploads and syncs take turns."""
-        from .decisions import decision_hooks
-        from .ingest.watch import watch_folders
+        from ..decisions import decision_hooks
+        from ..ingest.watch import watch_folders
 
         for folder in folders:
             if not Path(folder).is_dir():
@@ -684,7 +684,7 @@ class ChatApp:
     # -- status
     def status(self, level: str = PUBLIC) -> str:
         try:
-            from .ingest.watch import last_sync
+            from ..ingest.watch import last_sync
 
             stats = dict(self.index.view(level).catalog.stats(), last_sync=last_sync(self.index.catalog))
             return status_line(stats, self.service.mode)
@@ -722,7 +722,7 @@ class ChatApp:
         return upload_results_html(rows), self.status(), rows
 
     def _add_one(self, given: Path) -> tuple[str, bool, str]:
-        from .ingest.pipeline import writer_lock
+        from ..ingest.pipeline import writer_lock
 
         self.index.catalog.require_writable()
         # the same writer lock as `minutes ingest`: an upload waits a little for a running ingest
@@ -730,8 +730,8 @@ class ChatApp:
             return self._add_one_locked(given)
 
     def _add_one_locked(self, given: Path) -> tuple[str, bool, str]:
-        from .decisions import decision_hooks
-        from .ingest.pipeline import ingest
+        from ..decisions import decision_hooks
+        from ..ingest.pipeline import ingest
 
         name = safe_upload_name(given.name)
         suffix = Path(name).suffix.lower()
@@ -766,7 +766,7 @@ class ChatApp:
 
     def _discard_upload(self, dest: Path) -> None:
         """Delete an upload that was not ingested, and its catalogue row."""
-        from .decisions import decision_hooks
+        from ..decisions import decision_hooks
 
         path = str(dest.resolve())
         record = self.index.catalog.file(path)
@@ -776,7 +776,7 @@ class ChatApp:
 
     # -- decisions
     def register(self, level: str = PUBLIC):
-        from .decisions import DecisionRegister
+        from ..decisions import DecisionRegister
 
         index = self.index.view(level)
         return DecisionRegister(index.catalog, index)  # with the index, history can use its BM25
@@ -850,7 +850,7 @@ def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
 @lru_cache(maxsize=32)
 def _page_text(path: str, sha256: str, page: int) -> str:
     """The text of one page of an ingested text or HTML file, as the reader sees it."""
-    from .ingest.readers import read_document
+    from ..ingest.readers import read_document
 
     doc = read_document(Path(path))
     for p in doc.pages:
@@ -1092,10 +1092,10 @@ def serve(settings: Settings, watch: Iterable[str] = ()) -> None:
     """`minutes chat`: open (and if need be build) the index, warm the models, launch."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-    from .answer.service import AnswerService
-    from .decisions import decision_hooks
-    from .index import MinutesIndex
-    from .ingest.pipeline import ingest, writer_lock
+    from ..answer.service import AnswerService
+    from ..decisions import decision_hooks
+    from ..retrieve.minutes_index import MinutesIndex
+    from ..ingest.pipeline import ingest, writer_lock
 
     index = MinutesIndex.open(settings)
     if index.is_empty():
