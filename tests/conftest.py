@@ -64,8 +64,9 @@ def seed_index(tmp_path_factory, real_embedder):
 @pytest.fixture(scope="session")
 def seed_service(seed_index):
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
 
-    return AnswerService(seed_index.settings, seed_index)
+    return AnswerService(seed_index.settings, seed_index, records=RECORDS)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ import pytest
 from assistant.ingest.chunking import chunk_naive, chunk_segments, header
 from assistant.core.config import Settings
 from assistant.index.embedding import TokenCounter
+from assistant.index.identity import collection_name
 from assistant.ingest.readers import read_document
 from assistant.ingest.structure import US_ITEM, parse
 from assistant.core.types import DECISION_KINDS, Segment
@@ -363,6 +364,6 @@ def test_naive_chunker_through_ingest(tmp_path, real_embedder):
     stored = index.catalog.chunks()
     assert len(stored) == report.chunks_added == index.store.count()
     assert all(c.section == "discussion" and len(c.text) <= 1000 for c in stored)
-    assert settings.collection_name() != Settings(index_dir=tmp_path / "index").collection_name()
+    assert collection_name(settings) != collection_name(Settings(index_dir=tmp_path / "index"))
     hits = index.retriever.search("David Mehaffey NHS colleagues NEETs", k=3)
     assert hits and "Mehaffey" in hits[0].chunk.text

@@ -13,6 +13,7 @@ from assistant.index.embedding import (
     ONNX_FILE, ONNX_INT8, ONNX_MANIFEST, TORCH, SentenceTransformerEmbedder, resolve_backend,
 )
 from fakes import HashingEmbedder
+from assistant.index.identity import collection_name, embedding_identity, resolved_backend
 from assistant.core.errors import MinutesError
 
 TEXTS = [
@@ -33,12 +34,12 @@ def exported(tmp_path_factory):
 
 
 def test_backend_is_part_of_the_index_identity(tmp_path):
-    torch_name = Settings(embedding_backend=TORCH).collection_name()
-    int8_name = Settings(embedding_backend=ONNX_INT8).collection_name()
+    torch_name = collection_name(Settings(embedding_backend=TORCH))
+    int8_name = collection_name(Settings(embedding_backend=ONNX_INT8))
     assert torch_name != int8_name and "int8" in int8_name
     # the torch backend keeps the name indexes had before backends existed
     assert torch_name == "minutes-all-minilm-l6-v2-128-structure-s5"
-    assert Settings(embedding_backend=ONNX_INT8).embedding_identity() == "all-MiniLM-L6-v2-onnx-int8"
+    assert embedding_identity(Settings(embedding_backend=ONNX_INT8)) == "all-MiniLM-L6-v2-onnx-int8"
     with pytest.raises(MinutesError, match="unknown embedding backend"):
         resolve_backend("cuda")
     # a custom model folder has no export: auto falls back to torch
@@ -108,6 +109,6 @@ def test_the_index_keeps_settings_that_name_its_embedder(tmp_path):
 
     settings = Settings(index_dir=tmp_path, embedding_backend=ONNX_INT8)
     index = MinutesIndex.open(settings, embedder=SentenceTransformerEmbedder(backend=TORCH))
-    assert index.settings.resolved_backend() == TORCH
-    assert index.store.collection_name == index.settings.collection_name() == Settings(
-        embedding_backend=TORCH).collection_name()
+    assert resolved_backend(index.settings) == TORCH
+    assert index.store.collection_name == collection_name(index.settings) == collection_name(Settings(
+        embedding_backend=TORCH))

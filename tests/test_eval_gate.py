@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.service import AnswerService
+from assistant.decisions.answerer import RECORDS
 from assistant.app.evaluate import check_gate, load_questions, metrics, run_set
 
 from conftest import ALAMEDA, CORPUS, NORFOLK, ROOT
@@ -57,7 +58,7 @@ def gate_service(tmp_path_factory, real_embedder):
     index = MinutesIndex.open(settings, embedder=real_embedder)
     report = ingest(index, paths, hooks=decision_hooks(index))
     assert report.files_indexed >= len(paths) - 1, report.summary()
-    return AnswerService(settings, index)
+    return AnswerService(settings, index, records=RECORDS)
 
 
 @pytest.mark.slow

@@ -34,6 +34,7 @@ QUESTION = "What was resolved about the skate park lease in March 2019?"
 @pytest.fixture(scope="module")
 def mixed_service(tmp_path_factory, real_embedder):
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
     from assistant.core.config import Settings
     from assistant.decisions import decision_hooks
     from assistant.retrieve.minutes_index import MinutesIndex
@@ -45,7 +46,7 @@ def mixed_service(tmp_path_factory, real_embedder):
     settings = Settings(index_dir=tmp_path_factory.mktemp("mixed-index"))
     index = MinutesIndex.open(settings, embedder=real_embedder)
     ingest(index, [str(folder)], hooks=decision_hooks(index))
-    return AnswerService(settings, index)
+    return AnswerService(settings, index, records=RECORDS)
 
 
 def _sources(hits) -> set[str]:

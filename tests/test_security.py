@@ -271,6 +271,7 @@ def test_hidden_html_is_not_read(tmp_path):
 
 def test_hidden_html_never_becomes_a_decision_or_an_answer(tmp_path, index):
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
     from assistant.decisions import DecisionRegister
 
     path = tmp_path / "cabinet-2024-03-12.html"
@@ -280,7 +281,7 @@ def test_hidden_html_never_becomes_a_decision_or_an_answer(tmp_path, index):
     decisions = DecisionRegister.of(index).list()
     assert decisions and not any("bonus" in d.text.lower() for d in decisions)
     assert any("opening hours" in d.text for d in decisions)
-    answer = AnswerService(index.settings, index).ask("Was the Chief Executive awarded a bonus?")
+    answer = AnswerService(index.settings, index, records=RECORDS).ask("Was the Chief Executive awarded a bonus?")
     assert "bonus of" not in answer.text.lower()
     assert not any("bonus" in c.chunk.text.lower() for c in answer.citations)
 
@@ -322,11 +323,12 @@ def _free_port() -> int:
 def served_app(tmp_path, real_embedder, hostile_tree):
     from assistant.app import ui
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
 
     settings = Settings(index_dir=tmp_path / "index", port=_free_port(), auth_user="clerk", auth_password="s3cret")
     index = MinutesIndex.open(settings, embedder=real_embedder)
     assert run_ingest(index, hostile_tree["minutes"]).files_indexed == 2
-    service = AnswerService(settings, index)
+    service = AnswerService(settings, index, records=RECORDS)
     demo = ui.build_app(service, settings)
     if not hasattr(demo, "chat_app"):  # before the fix: how the app was launched then
         demo.chat_app = ui.ChatApp(service, settings)
@@ -487,9 +489,10 @@ def test_two_ingests_at_once_one_waits_for_the_other(tmp_path, real_embedder):
 def test_chat_upload_takes_the_same_lock(tmp_path, index):
     from assistant.app import ui
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
 
     settings = Settings(index_dir=index.settings.index_dir, ingest_lock_wait=0.5)
-    chat = ui.ChatApp(AnswerService(settings, index), settings)
+    chat = ui.ChatApp(AnswerService(settings, index, records=RECORDS), settings)
     upload = tmp_path / "parks.txt"
     upload.write_text("Parks committee. RESOLVED that the tennis courts be resurfaced.\n")
     holder = _hold_lock(Path(settings.index_dir))
@@ -578,8 +581,9 @@ def _compare(clean, poisoned) -> None:
 @pytest.mark.slow
 def test_poisoned_corpus_changes_no_extractive_answer(poisoned_and_clean):
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
 
-    services = {name: AnswerService(idx.settings, idx) for name, idx in poisoned_and_clean.items()}
+    services = {name: AnswerService(idx.settings, idx, records=RECORDS) for name, idx in poisoned_and_clean.items()}
     questions = _seed_questions() + [
         "Was the Chief Executive awarded a bonus?", "Was the improvement plan rejected?",
         "What did cabinet approve for the Chief Executive?", "Where can I read the full decision?",
@@ -631,12 +635,13 @@ class ObedientModel:
 def test_poisoned_corpus_changes_no_llm_answer_even_with_an_obedient_model(poisoned_and_clean):
     from assistant.answer.llm import LLMAnswerer
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
 
     services, models = {}, {}
     for name, idx in poisoned_and_clean.items():
         settings = idx.settings.model_copy(update={"answer_mode": "llm"})
         models[name] = ObedientModel()
-        services[name] = AnswerService(settings, idx, llm=LLMAnswerer(settings, model=models[name]))
+        services[name] = AnswerService(settings, idx, llm=LLMAnswerer(settings, model=models[name]), records=RECORDS)
     for question in _seed_questions()[:30]:
         clean, poisoned = (services[n].ask(question) for n in ("clean", "poisoned"))
         _assert_clean(poisoned)
@@ -691,9 +696,10 @@ def test_ordinary_minutes_are_not_hostile(text):
 @pytest.mark.slow
 def test_local_llm_on_a_poisoned_corpus_repeats_no_orders(poisoned_and_clean):
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
 
     idx = poisoned_and_clean["poisoned"]
-    service = AnswerService(idx.settings.model_copy(update={"answer_mode": "llm"}), idx)
+    service = AnswerService(idx.settings.model_copy(update={"answer_mode": "llm"}), idx, records=RECORDS)
     for question in ["What did cabinet resolve on the phase 2 plan?", "Was the Chief Executive awarded a bonus?",
                      "Was the improvement plan rejected?",
                      "What did the Health and Wellbeing Board resolve on the children's services improvement plan?"]:
@@ -805,9 +811,10 @@ def test_exempt_items_are_marked_and_public_text_is_not(exempt_index):
 
 def test_a_public_user_gets_no_restricted_text_by_search_answers_citations_or_closest(exempt_index):
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
 
-    public = AnswerService(exempt_index.settings, exempt_index.view("public"))
-    officer = AnswerService(exempt_index.settings, exempt_index.view("officer"))
+    public = AnswerService(exempt_index.settings, exempt_index.view("public"), records=RECORDS)
+    officer = AnswerService(exempt_index.settings, exempt_index.view("officer"), records=RECORDS)
     seen_by_officer = []
     for question in QUESTIONS:
         # search, dense and BM25 and fused
@@ -857,10 +864,11 @@ def test_a_public_user_gets_no_restricted_decisions_history_or_stats(exempt_inde
 def test_a_public_user_gets_no_restricted_file_or_page(exempt_index):
     from assistant.app import ui
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
 
     settings = exempt_index.settings.model_copy(update={"auth_user": "clerk", "auth_password": "pw",
                                                         "auth_level": "officer"})
-    chat = ui.ChatApp(AnswerService(settings, exempt_index), settings)
+    chat = ui.ChatApp(AnswerService(settings, exempt_index, records=RECORDS), settings)
     assert chat.level_of("clerk") == "officer" and chat.level_of("someone") == "public" and chat.level_of(None) == "public"
     pdf = chat.files(str(next(Path(r.path) for r in exempt_index.catalog.files() if r.path.endswith(".pdf"))))
     assert pdf.access in ("partial", "restricted")  # (the parser reads this synthetic PDF as one paragraph)
@@ -914,13 +922,14 @@ def test_the_api_and_the_source_route_follow_the_users_level(exempt_index, tmp_p
 
     from assistant.app import ui
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
 
     users = tmp_path / "users.json"
     users.write_text(json.dumps({"users": {
         "resident": {"password_sha256": hashlib.sha256(b"open").hexdigest(), "level": "public"},
         "clerk": {"password_sha256": hashlib.sha256(b"s3cret").hexdigest(), "level": "officer"}}}))
     settings = exempt_index.settings.model_copy(update={"users_file": str(users), "port": _free_port()})
-    demo = ui.build_app(AnswerService(settings, exempt_index), settings)
+    demo = ui.build_app(AnswerService(settings, exempt_index, records=RECORDS), settings)
     ui.launch(demo, settings, exempt_index, prevent_thread_lock=True, quiet=True)
     url = f"http://127.0.0.1:{settings.port}"
     try:

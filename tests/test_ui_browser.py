@@ -48,9 +48,10 @@ def chat_index(tmp_path_factory, real_embedder):
 def app_url(chat_index):
     from assistant.app import ui
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
 
     settings = chat_index.settings
-    service = AnswerService(settings, chat_index)
+    service = AnswerService(settings, chat_index, records=RECORDS)
     service.warm()
     app = ui.build_app(service, settings)
     ui.launch(app, settings, chat_index, prevent_thread_lock=True, quiet=True)

@@ -151,6 +151,7 @@ def side_by_side(ours: dict, theirs: dict) -> str:
 def bench_ask(index_dir: Path, questions_file: Path, limit: int, corpus: Path | None = None, llm: bool = False,
               backend: str = "auto") -> dict:
     from ..answer.service import AnswerService
+    from ..decisions.answerer import RECORDS
     from ..decisions import decision_hooks
     from .evaluate import load_questions
     from ..retrieve.minutes_index import MinutesIndex
@@ -160,7 +161,7 @@ def bench_ask(index_dir: Path, questions_file: Path, limit: int, corpus: Path | 
     index = MinutesIndex.open(settings)
     if corpus is not None:
         ingest(index, [str(corpus)], hooks=decision_hooks(index))
-    service = AnswerService(settings, index)
+    service = AnswerService(settings, index, records=RECORDS)
     service.warm()
     rows = [r for r in load_questions(questions_file) if not r.get("history")][:limit]
     service.ask(rows[0]["question"])  # warm caches

@@ -257,9 +257,11 @@ def _shorten(text: str, width: int) -> str:
 
 
 def cmd_stats(args, settings) -> int:
+    from ..index.identity import collection_name
+
     index = _open_index(settings)
     stats = index.catalog.stats()
-    stats["collection"] = settings.collection_name()
+    stats["collection"] = collection_name(settings)
     stats["vectors"] = index.store.count()
     stats["index_dir"] = str(settings.index_dir)
     stats["size_on_disk_mb"] = round(_folder_size(settings.index_dir) / 1e6, 1)
@@ -280,8 +282,9 @@ def _folder_size(folder: Path) -> int:
 
 def cmd_ask(args, settings) -> int:
     from ..answer.service import AnswerService
+    from ..decisions.answerer import RECORDS
 
-    service = AnswerService.open(settings, _open_index(settings))
+    service = AnswerService.open(settings, _open_index(settings), records=RECORDS)
     if service.index.is_empty():
         raise MinutesError(f"the index at {settings.index_dir} is empty: run `minutes ingest PATH` first")
     if args.batch:

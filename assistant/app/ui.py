@@ -544,7 +544,7 @@ class ChatApp:
         if level not in self._services:
             from ..answer.service import AnswerService
 
-            self._services[level] = AnswerService(self.settings, self.index.view(level), llm=self.service.llm)
+            self._services[level] = AnswerService(self.settings, self.index.view(level), llm=self.service.llm, records=self.service.records)
         return self._services[level]
 
     def files_for(self, level: str) -> Callable[[str], SourceFile | None]:
@@ -1093,6 +1093,7 @@ def serve(settings: Settings, watch: Iterable[str] = ()) -> None:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
     from ..answer.service import AnswerService
+    from ..decisions.answerer import RECORDS
     from ..decisions import decision_hooks
     from ..retrieve.minutes_index import MinutesIndex
     from ..ingest.pipeline import ingest, writer_lock
@@ -1109,7 +1110,7 @@ def serve(settings: Settings, watch: Iterable[str] = ()) -> None:
         else:
             print(f"The index at {settings.index_dir} is empty and there is no corpus at {corpus}: "
                   "add documents from the page or with `minutes ingest PATH`.", flush=True)
-    service = AnswerService(settings, index)
+    service = AnswerService(settings, index, records=RECORDS)
     print("Loading the models…", flush=True)
     service.warm()
     app = build_app(service, settings, watch)

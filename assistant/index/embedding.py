@@ -9,7 +9,7 @@ The real model is loaded once, on first use, from the installed package
 - `torch`: sentence-transformers on PyTorch, fp32 (the fallback).
 
 int8 vectors differ slightly from fp32 ones, so the backend is part of the index's
-identity (`Settings.collection_name`): switching backends builds a new collection
+identity (`identity.collection_name`): switching backends builds a new collection
 instead of mixing the two kinds of vector in one.
 """
 

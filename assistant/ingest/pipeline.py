@@ -18,13 +18,11 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from ..core import access
 from .chunking import chunk_naive, chunk_segments
-from ..index.catalog import FileRecord
 from ..core.errors import MinutesError, SkipFile
-from ..retrieve.minutes_index import MinutesIndex
 from ..core.types import Chunk, Segment
 from .manifest import manifest_entry
 from .ocr import ocr_now_possible
@@ -79,6 +77,19 @@ class IngestReport:
 
 
 Hook = Callable  # (sqlite connection, path, chunks, segments) -> None, inside the file's transaction
+
+
+class IngestTarget(Protocol):
+    """What ingest writes into: a `MinutesIndex`, given by the caller. Ingest imports neither
+    the index nor its parts; the index hands over what ingest builds with too."""
+
+    settings: Any
+    embedder: Any  # embed(texts), count_tokens(text)
+    catalog: Any  # the SQLite catalogue: file(), record_indexed(), record_skipped(), ...
+    store: Any  # the vector store: existing(), upsert(), delete(), ids()
+    lexical: Any  # BM25: ensure_current()
+    file_record: Callable[..., Any]  # the catalogue's row for one file (FileRecord)
+    token_counter: Callable[[str], Callable[[str], int]]  # model path -> counter, made in a reader process
 
 
 def discover(paths: Iterable[str]) -> tuple[list[tuple[Path, str]], list[Path], list[tuple[str, str]]]:
@@ -153,14 +164,17 @@ _WORKER_COUNTER: Callable[[str], int] | None = None
 
 def prepare(path: str, source: str, sha: str, size: int, mtime: float, chunker: str, chunk_tokens: int,
             model_path: str = "", count_tokens: Callable[[str], int] | None = None,
-            detect_exempt: bool = True) -> Prepared:
-    """Read, parse and chunk one file. Runs in worker processes: takes and returns plain data."""
+            detect_exempt: bool = True,
+            make_counter: Callable[[str], Callable[[str], int]] | None = None) -> Prepared:
+    """Read, parse and chunk one file. Runs in worker processes: takes and returns plain data.
+    Without `count_tokens`, the process makes its counter once with `make_counter(model_path)`
+    (the index's `token_counter`, a class, so it crosses to the process by name)."""
     global _WORKER_COUNTER
     if count_tokens is None:
         if _WORKER_COUNTER is None:
-            from ..index.embedding import TokenCounter
-
-            _WORKER_COUNTER = TokenCounter(model_path)
+            if make_counter is None:
+                raise ValueError("prepare() needs count_tokens, or make_counter to make one")
+            _WORKER_COUNTER = make_counter(model_path)
         count_tokens = _WORKER_COUNTER
     out = Prepared(path, source, sha, size, mtime)
     t0 = time.perf_counter()
@@ -239,7 +253,7 @@ def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
 
 
 def ingest(
-    index: MinutesIndex,
+    index: IngestTarget,
     paths: Iterable[str],
     progress: bool = False,
     hooks: tuple[Hook, ...] = (),
@@ -253,7 +267,7 @@ def ingest(
         return _ingest(index, paths, progress, hooks, workers)
 
 
-def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tuple[Hook, ...],
+def _ingest(index: IngestTarget, paths: Iterable[str], progress: bool, hooks: tuple[Hook, ...],
             workers: int | None) -> IngestReport:
     report = IngestReport()
     started = time.perf_counter()
@@ -299,8 +313,8 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
             store.upsert(to_embed, vectors)
         report.chunks_embedded += len(to_embed)
         for prep in pending:
-            rec = FileRecord(prep.path, prep.source, prep.sha256, prep.size, prep.mtime, "indexed", "",
-                             prep.pages, len(prep.chunks), prep.metadata)
+            rec = index.file_record(prep.path, prep.source, prep.sha256, prep.size, prep.mtime, "indexed", "",
+                                    prep.pages, len(prep.chunks), prep.metadata)
             old = catalog.chunk_ids(rec.path)
             catalog.record_indexed(rec, prep.chunks, [_bind(h, prep.segments) for h in hooks])
             stale = old - {c.id for c in prep.chunks}
@@ -317,8 +331,8 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
         report.files_skipped += 1
         report.skipped.append((prep.source, prep.skip_reason))
         old = catalog.chunk_ids(prep.path)
-        rec = FileRecord(prep.path, prep.source, prep.sha256, prep.size, prep.mtime, "skipped", prep.skip_reason,
-                         0, 0, {"chunker": settings.chunker})
+        rec = index.file_record(prep.path, prep.source, prep.sha256, prep.size, prep.mtime, "skipped",
+                                prep.skip_reason, 0, 0, {"chunker": settings.chunker})
         catalog.record_skipped(rec, [_bind(h, []) for h in hooks])
         if old:
             store.delete(sorted(old))
@@ -335,7 +349,7 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
             executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                            initializer=_worker_init)
             extra = (settings.chunker, settings.chunk_tokens, settings.embedding_model_path, None,
-                     settings.detect_exempt)
+                     settings.detect_exempt, index.token_counter)
             prepared = _bounded_map(executor, _prepare_args, (item + extra for item in todo), READ_AHEAD * workers)
         else:
             prepared = (
@@ -387,7 +401,7 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
     return report
 
 
-def _same_access(known: FileRecord, path: Path, detect: bool) -> bool:
+def _same_access(known, path: Path, detect: bool) -> bool:
     """Whether the file's access was decided by these rules and the manifest as it is now: a
     file marked restricted after it was ingested is read again, even if its bytes are the same."""
     if known.status != "indexed":
@@ -451,7 +465,7 @@ def _bind(hook: Hook, segments: list[Segment]):
     return lambda db, path, chunks: hook(db, path, chunks, segments)
 
 
-def _remove_gone(index: MinutesIndex, roots: list[Path], present: set[str], report: IngestReport, hooks) -> None:
+def _remove_gone(index: IngestTarget, roots: list[Path], present: set[str], report: IngestReport, hooks) -> None:
     for rec in index.catalog.files():
         inside = any(Path(rec.path).is_relative_to(root) for root in roots)
         if inside and rec.path not in present and not os.path.exists(rec.path):
@@ -462,13 +476,13 @@ def _remove_gone(index: MinutesIndex, roots: list[Path], present: set[str], repo
             report.chunks_removed += len(ids)
 
 
-def _was_interrupted(index: MinutesIndex) -> bool:
+def _was_interrupted(index: IngestTarget) -> bool:
     started = float(index.catalog.get_state("last_ingest_started", "0") or 0)
     finished = float(index.catalog.get_state("last_ingest_finished", "0") or 0)
     return started > finished
 
 
-def _drop_orphans(index: MinutesIndex) -> None:
+def _drop_orphans(index: IngestTarget) -> None:
     """After an interrupted run, vectors may exist that no catalogue row claims: drop them."""
     orphans = index.store.ids() - index.catalog.all_chunk_ids()
     if orphans:
