@@ -21,7 +21,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="public: exempt (Part II, closed session) items are left out; officer: everything "
                              "(env MINUTES_ACCESS_LEVEL; default public)")
     sub = parser.add_subparsers(dest="command", required=True)
+    _ingest_commands(sub)
+    _query_commands(sub)
+    _app_commands(sub)
+    _decision_commands(sub)
+    return parser
 
+
+def _ingest_commands(sub) -> None:
+    """ingest, sync moderngov, watch: what puts minutes into the index."""
     p = sub.add_parser("ingest", help="read minutes into the index (incremental)")
     p.add_argument("paths", nargs="+", help="files or folders (PDF, HTML, .txt, .md)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -50,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="look for changes every SECONDS instead of waiting for change events "
                         "(needed for network drives, SMB or NFS, which send none)")
 
+
+def _query_commands(sub) -> None:
+    """search, stats, ask: what reads the index."""
     p = sub.add_parser("search", help="hybrid search over the index")
     p.add_argument("query")
     _filter_args(p)
@@ -66,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--batch", metavar="FILE.jsonl", help="answer one {id, question, history?} per line")
 
+
+def _app_commands(sub) -> None:
+    """chat, eval: the web page and the evaluation."""
     p = sub.add_parser("chat", help="start the chat in a browser (Gradio)")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 7860)")
@@ -82,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibrate", action="store_true", help="find the refusal threshold that best separates the sets' answerable and unanswerable questions, "
                         "and check it leave-one-set-out")
 
+
+def _decision_commands(sub) -> None:
+    """decisions, history: the decision records."""
     p = sub.add_parser("decisions", help="list recorded decisions")
     _filter_args(p)
     p.add_argument("--outcome", help="approved, agreed, noted, deferred, refused, carried, failed, withdrawn")
@@ -95,7 +112,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("topic")
     _filter_args(p)
     p.add_argument("--json", action="store_true")
-    return parser
 
 
 def _filter_args(p: argparse.ArgumentParser) -> None:
