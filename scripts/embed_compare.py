@@ -26,7 +26,7 @@ from assistant.core.config import Settings  # noqa: E402
 from assistant.index.embedding import (  # noqa: E402
     ONNX_INT8, TORCH, SentenceTransformerEmbedder, TokenCounter, set_offline_environment,
 )
-from assistant.ingest.pipeline import prepare  # noqa: E402
+from assistant.ingest.reading import prepare  # noqa: E402
 
 ALAMEDA = ROOT.parent / "shared" / "corpora" / "alameda-city-council"
 

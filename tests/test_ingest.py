@@ -450,7 +450,7 @@ def test_reading_ahead_is_bounded():
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from assistant.ingest.pipeline import _bounded_map
+    from assistant.ingest.reading import _bounded_map
 
     lock = threading.Lock()
     submitted = []
