@@ -21,7 +21,7 @@ test:
 
 bench:
 	@bash scripts/setup.sh bench
-	$(VENV)/python -m assistant.bench $(BENCH_ARGS)
+	$(VENV)/python -m assistant.app.bench $(BENCH_ARGS)
 
 CORPORA := ../shared/corpora
 ALAMEDA := $(CORPORA)/alameda-city-council

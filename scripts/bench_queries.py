@@ -33,7 +33,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def questions(per_set: int) -> list[str]:
-    from assistant.evaluate import load_questions
+    from assistant.app.evaluate import load_questions
 
     out = []
     for name in SETS:
@@ -66,12 +66,13 @@ def main() -> None:
     args = parser.parse_args()
 
     from assistant.answer.service import AnswerService
-    from assistant.config import Settings
-    from assistant.embedding import set_offline_environment
-    from assistant.types import Filters
+    from assistant.decisions.answerer import RECORDS
+    from assistant.core.config import Settings
+    from assistant.index.embedding import set_offline_environment
+    from assistant.core.types import Filters
 
     set_offline_environment()
-    service = AnswerService.open(Settings(index_dir=args.index))
+    service = AnswerService.open(Settings(index_dir=args.index), records=RECORDS)
     asked = questions(args.questions)
     chunks = service.index.catalog.stats().get("chunks")
     variants = {"no filter": Filters(), f"committee = {args.committee}": Filters(committee=args.committee),

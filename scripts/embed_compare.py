@@ -22,9 +22,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.config import Settings  # noqa: E402
-from assistant.embedding import ONNX_INT8, TORCH, SentenceTransformerEmbedder, set_offline_environment  # noqa: E402
-from assistant.ingest.pipeline import prepare  # noqa: E402
+from assistant.core.config import Settings  # noqa: E402
+from assistant.index.embedding import (  # noqa: E402
+    ONNX_INT8, TORCH, SentenceTransformerEmbedder, TokenCounter, set_offline_environment,
+)
+from assistant.ingest.reading import prepare  # noqa: E402
 
 ALAMEDA = ROOT.parent / "shared" / "corpora" / "alameda-city-council"
 
@@ -33,7 +35,7 @@ def real_chunks(n: int) -> list[str]:
     settings = Settings()
     texts: list[str] = []
     for pdf in sorted(ALAMEDA.glob("*.pdf"))[::10]:
-        prep = prepare(str(pdf), pdf.name, "", 0, 0.0, settings.chunker, settings.chunk_tokens)
+        prep = prepare(str(pdf), pdf.name, "", 0, 0.0, settings.chunker, settings.chunk_tokens, make_counter=TokenCounter)
         texts.extend(c.embed_text for c in prep.chunks)
         if len(texts) >= n:
             break

@@ -3,7 +3,7 @@
 python scripts/exempt_detection.py [--alameda N] [--show N]
 
 Reads the Norfolk parish minutes and N Alameda PDFs from ../shared/corpora (and the bundled
-corpus), finds the segments the wording marks restricted (assistant/access.py), and prints per
+corpus), finds the segments the wording marks restricted (assistant/core/access.py), and prints per
 corpus how many documents and segments are restricted, with the text around each exclusion
 and readmission, so each detection can be checked by eye.
 """
@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant import access  # noqa: E402
-from assistant.errors import SkipFile  # noqa: E402
+from assistant.core import access  # noqa: E402
+from assistant.core.errors import SkipFile  # noqa: E402
 from assistant.ingest.readers import read_document  # noqa: E402
 from assistant.ingest.structure import parse  # noqa: E402
 

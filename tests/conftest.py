@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
-from assistant.embedding import make_embedder, set_offline_environment
+from assistant.core.config import Settings
+from assistant.index.embedding import make_embedder, set_offline_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -51,7 +51,7 @@ def make_settings(index_dir: Path, **overrides) -> Settings:
 def seed_index(tmp_path_factory, real_embedder):
     """An index of the bundled corpus with the real model, built once per test run."""
     from assistant.decisions import decision_hooks
-    from assistant.index import MinutesIndex
+    from assistant.retrieve.minutes_index import MinutesIndex
     from assistant.ingest.pipeline import ingest
 
     settings = make_settings(tmp_path_factory.mktemp("seed-index"))
@@ -64,15 +64,16 @@ def seed_index(tmp_path_factory, real_embedder):
 @pytest.fixture(scope="session")
 def seed_service(seed_index):
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
 
-    return AnswerService(seed_index.settings, seed_index)
+    return AnswerService(seed_index.settings, seed_index, records=RECORDS)
 
 
 @pytest.fixture(scope="session")
 def alameda_sample_index(tmp_path_factory, real_embedder, alameda_dir):
     """A dozen Alameda PDFs spread over the years, ingested once."""
     from assistant.decisions import decision_hooks
-    from assistant.index import MinutesIndex
+    from assistant.retrieve.minutes_index import MinutesIndex
     from assistant.ingest.pipeline import ingest
 
     files = sorted(alameda_dir.glob("*.pdf"))

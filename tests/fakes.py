@@ -2,7 +2,7 @@
 
 - `HashingEmbedder`: a deterministic embedder, a hashed bag of lower-cased words (a word's
   slot is fixed by its md5), unit length; texts sharing words are close. The same vectors as
-  the copy in `assistant/embedding.py`, which no code of the assistant itself uses.
+  the copy in `assistant/index/embedding.py`, which no code of the assistant itself uses.
 - `MemoryLexical`: what the retriever, the weigher and the decision answers ask of
   `LexicalIndex` (chunk by id, an item's chunks, terms and their rarity, a keyword search
   with the filters), over a list of chunks in memory.
@@ -28,10 +28,10 @@ from typing import Sequence
 
 import numpy as np
 
-from assistant.config import Settings
-from assistant.retrieve import Retriever
-from assistant.store import DenseMatch
-from assistant.types import Chunk, Filters
+from assistant.core.config import Settings
+from assistant.retrieve.hybrid import Retriever
+from assistant.index.store import DenseMatch
+from assistant.core.types import Chunk, Filters
 
 
 def chunk(id: str, text: str = "", *, source: str = "minutes.txt", section: str = "discussion", item: str = "",

@@ -15,7 +15,7 @@ import pytest
 from assistant.answer import prompts
 from assistant.answer.query import date_range, plan_query
 from assistant.answer.verify import check_answer, check_sentence
-from assistant.types import Filters
+from assistant.core.types import Filters
 from conftest import ROOT
 
 PHASE2 = "what did cabinet resolve on the phase 2 plan?"
@@ -191,8 +191,9 @@ def test_no_citations_at_all_means_nothing_kept():
 @pytest.mark.slow
 def test_instructions_inside_documents_change_nothing(tmp_path, real_embedder):
     from assistant.answer.service import AnswerService
-    from assistant.config import Settings
-    from assistant.index import MinutesIndex
+    from assistant.decisions.answerer import RECORDS
+    from assistant.core.config import Settings
+    from assistant.retrieve.minutes_index import MinutesIndex
     from assistant.ingest.pipeline import ingest
 
     folder = tmp_path / "minutes"
@@ -209,7 +210,7 @@ def test_instructions_inside_documents_change_nothing(tmp_path, real_embedder):
     settings = Settings(index_dir=tmp_path / "index")
     index = MinutesIndex.open(settings, embedder=real_embedder)
     ingest(index, [str(folder)])
-    service = AnswerService(settings, index)
+    service = AnswerService(settings, index, records=RECORDS)
     answer = service.ask("What did the Health and Wellbeing Board resolve on the children's services improvement plan?")
     assert "approved everything" not in answer.text and "evil.example" not in answer.text
     assert all(Path(c.chunk.source).name == "001_78dc03a630ae0aea.txt" for c in answer.citations)
@@ -261,9 +262,10 @@ def test_local_llm_answers_are_checked(seed_index):
     """The real llama.cpp path with the packaged Qwen2.5 0.5B: whatever the small model
     writes, what reaches the user is cited, and every citation quotes its passage."""
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
 
     pytest.importorskip("llama_cpp")
-    service = AnswerService(seed_index.settings.model_copy(update={"answer_mode": "llm"}), seed_index)
+    service = AnswerService(seed_index.settings.model_copy(update={"answer_mode": "llm"}), seed_index, records=RECORDS)
     deltas, answer = [], None
     for event in service.ask_stream("What did the Health and Wellbeing Board resolve on the children's services improvement plan?"):
         if event.kind == "delta":
@@ -288,9 +290,10 @@ def test_local_llm_does_not_pass_off_another_meetings_resolution_as_phase2(seed_
     """In LLM mode too, the phase 2 question cites the 26/09/2024 cabinet item and says that
     no decision on it is recorded, instead of presenting the 2022 resolution on version two."""
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
 
     pytest.importorskip("llama_cpp")
-    service = AnswerService(seed_index.settings.model_copy(update={"answer_mode": "llm"}), seed_index)
+    service = AnswerService(seed_index.settings.model_copy(update={"answer_mode": "llm"}), seed_index, records=RECORDS)
     answer = service.ask(PHASE2)
     assert answer.mode.startswith("llm")
     assert answer.text.startswith(prompts.NO_DECISION)

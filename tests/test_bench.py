@@ -10,7 +10,7 @@ import pytest
 def test_langchain_default_pipeline_on_two_files(tmp_path, alameda_dir):
     pytest.importorskip("langchain_huggingface", reason="the [bench] extra is not installed: bash scripts/setup.sh bench")
     pytest.importorskip("langchain_chroma", reason="the [bench] extra is not installed: bash scripts/setup.sh bench")
-    from assistant.bench import bench_langchain, side_by_side
+    from assistant.app.bench import bench_langchain, side_by_side
 
     out = bench_langchain(2, tmp_path / "langchain")
     assert out["files_skipped"] == 0 and out["pages"] > 0

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
-from assistant.config import Settings
+from assistant.app.cli import main
+from assistant.core.config import Settings
 from assistant.decisions import decision_hooks
-from assistant.errors import MinutesError
-from assistant.index import MinutesIndex
+from assistant.core.errors import MinutesError
+from assistant.retrieve.minutes_index import MinutesIndex
 from assistant.ingest.pipeline import ingest
-from assistant.types import Filters
+from assistant.core.types import Filters
 from conftest import CORPUS, MINUTES
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]

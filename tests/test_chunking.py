@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import chunk_naive, chunk_segments, header
-from assistant.config import Settings
-from assistant.embedding import TokenCounter
+from assistant.ingest.chunking import chunk_naive, chunk_segments, header
+from assistant.core.config import Settings
+from assistant.index.embedding import TokenCounter
+from assistant.index.identity import collection_name
 from assistant.ingest.readers import read_document
 from assistant.ingest.structure import US_ITEM, parse
-from assistant.types import DECISION_KINDS, Segment
+from assistant.core.types import DECISION_KINDS, Segment
 from conftest import CORPUS, ROOT
 
 WINDOW = 256  # word pieces all-MiniLM-L6-v2 reads
@@ -207,8 +208,8 @@ def test_ids_are_stable_across_runs(count):
     code = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from assistant.chunking import chunk_segments\n"
-        "from assistant.embedding import TokenCounter\n"
+        "from assistant.ingest.chunking import chunk_segments\n"
+        "from assistant.index.embedding import TokenCounter\n"
         "from assistant.ingest.readers import read_document\n"
         "from assistant.ingest.structure import parse\n"
         "count = TokenCounter()\n"
@@ -353,7 +354,7 @@ def test_chunk_naive_keeps_pdf_pages(tmp_path):
 
 @pytest.mark.slow
 def test_naive_chunker_through_ingest(tmp_path, real_embedder):
-    from assistant.index import MinutesIndex
+    from assistant.retrieve.minutes_index import MinutesIndex
     from assistant.ingest.pipeline import ingest
 
     settings = Settings(index_dir=tmp_path / "index", chunker="naive")
@@ -363,6 +364,6 @@ def test_naive_chunker_through_ingest(tmp_path, real_embedder):
     stored = index.catalog.chunks()
     assert len(stored) == report.chunks_added == index.store.count()
     assert all(c.section == "discussion" and len(c.text) <= 1000 for c in stored)
-    assert settings.collection_name() != Settings(index_dir=tmp_path / "index").collection_name()
+    assert collection_name(settings) != collection_name(Settings(index_dir=tmp_path / "index"))
     hits = index.retriever.search("David Mehaffey NHS colleagues NEETs", k=3)
     assert hits and "Mehaffey" in hits[0].chunk.text

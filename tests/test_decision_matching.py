@@ -11,7 +11,7 @@ from __future__ import annotations
 from assistant.answer.query import QueryPlan
 from assistant.decisions import Decision, decision_answer
 from assistant.decisions.answer import matching_records
-from assistant.types import Filters, Hit
+from assistant.core.types import Filters, Hit
 from fakes import MemoryLexical, MemoryRegister, chunk
 
 PARKING = chunk("c-parking", "The Council resolved to adopt the residents parking permit scheme for Park Street.",
@@ -109,7 +109,7 @@ def test_questions_that_are_not_about_a_decision_get_no_record_answer():
 # ---- the register's own search: `minutes decisions --outcome ... --text ...` --------------------
 
 def _stored(tmp_path, records):
-    from assistant.catalog import Catalog
+    from assistant.index.catalog import Catalog
     from assistant.decisions import DecisionRegister, write_decisions
 
     catalog = Catalog(tmp_path / "index.sqlite")

@@ -19,11 +19,11 @@ import pytest
 
 from assistant.decisions import DecisionRegister, decision_answer, decision_hooks
 from assistant.decisions.extract import clean_name, parse_vote, split_names
-from assistant.types import Filters
+from assistant.core.types import Filters
 from conftest import CORPUS, ROOT
 
 MINUTES = [str(ROOT / ".venv" / "bin" / "minutes")] if (ROOT / ".venv" / "bin" / "minutes").exists() else \
-    [sys.executable, "-m", "assistant.cli"]
+    [sys.executable, "-m", "assistant.app.cli"]
 
 
 # ---- the vote and name parsers ------------------------------------------------------------
@@ -94,7 +94,7 @@ def test_split_names():
 
 
 def _seg(text: str, kind: str, item: str = "") -> "Segment":
-    from assistant.types import Segment
+    from assistant.core.types import Segment
 
     return Segment(text=text, kind=kind, page_start=1, page_end=1, council="Alameda City Council",
                    committee="City Council", meeting="Regular City Council Meeting", date="2020-03-03", item=item)
@@ -241,8 +241,8 @@ def test_alameda_roll_call_votes(alameda_sample_index):
 
 @pytest.mark.slow
 def test_changed_file_updates_and_removed_file_deletes_decisions(tmp_path, real_embedder):
-    from assistant.config import Settings
-    from assistant.index import MinutesIndex
+    from assistant.core.config import Settings
+    from assistant.retrieve.minutes_index import MinutesIndex
     from assistant.ingest.pipeline import ingest
 
     folder = tmp_path / "minutes"
@@ -276,8 +276,8 @@ def test_changed_file_updates_and_removed_file_deletes_decisions(tmp_path, real_
 
 @pytest.mark.slow
 def test_files_indexed_before_the_register_are_brought_up_to_date(tmp_path, real_embedder):
-    from assistant.config import Settings
-    from assistant.index import MinutesIndex
+    from assistant.core.config import Settings
+    from assistant.retrieve.minutes_index import MinutesIndex
     from assistant.ingest.pipeline import ingest
 
     index = MinutesIndex.open(Settings(index_dir=tmp_path / "index"), embedder=real_embedder)

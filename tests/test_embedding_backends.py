@@ -8,12 +8,13 @@ import json
 import numpy as np
 import pytest
 
-from assistant.config import Settings
-from assistant.embedding import (
+from assistant.core.config import Settings
+from assistant.index.embedding import (
     ONNX_FILE, ONNX_INT8, ONNX_MANIFEST, TORCH, SentenceTransformerEmbedder, resolve_backend,
 )
 from fakes import HashingEmbedder
-from assistant.errors import MinutesError
+from assistant.index.identity import collection_name, embedding_identity, resolved_backend
+from assistant.core.errors import MinutesError
 
 TEXTS = [
     "Herefordshire Council, Cabinet, 26 September 2024, item 24: Children and Young persons' Improvement Plan",
@@ -25,7 +26,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    from assistant.embedding_export import export_int8
+    from assistant.index.embedding_export import export_int8
 
     folder = tmp_path_factory.mktemp("onnx")
     export_int8(folder)
@@ -33,12 +34,12 @@ def exported(tmp_path_factory):
 
 
 def test_backend_is_part_of_the_index_identity(tmp_path):
-    torch_name = Settings(embedding_backend=TORCH).collection_name()
-    int8_name = Settings(embedding_backend=ONNX_INT8).collection_name()
+    torch_name = collection_name(Settings(embedding_backend=TORCH))
+    int8_name = collection_name(Settings(embedding_backend=ONNX_INT8))
     assert torch_name != int8_name and "int8" in int8_name
     # the torch backend keeps the name indexes had before backends existed
     assert torch_name == "minutes-all-minilm-l6-v2-128-structure-s5"
-    assert Settings(embedding_backend=ONNX_INT8).embedding_identity() == "all-MiniLM-L6-v2-onnx-int8"
+    assert embedding_identity(Settings(embedding_backend=ONNX_INT8)) == "all-MiniLM-L6-v2-onnx-int8"
     with pytest.raises(MinutesError, match="unknown embedding backend"):
         resolve_backend("cuda")
     # a custom model folder has no export: auto falls back to torch
@@ -47,7 +48,7 @@ def test_backend_is_part_of_the_index_identity(tmp_path):
 
 def test_an_index_of_one_backend_is_not_read_as_another(tmp_path):
     """A read-only command on an index built with another backend says so instead of mixing vectors."""
-    from assistant.index import MinutesIndex
+    from assistant.retrieve.minutes_index import MinutesIndex
 
     torch_index = MinutesIndex.open(Settings(index_dir=tmp_path, embedding_backend=TORCH), embedder=HashingEmbedder())
     torch_index.catalog  # the catalogue file exists now
@@ -75,7 +76,7 @@ def test_export_is_checked_and_agrees_with_fp32(exported):
 
 @pytest.mark.slow
 def test_a_changed_export_is_refused(exported, tmp_path):
-    from assistant.embedding_export import export_int8, export_is_valid
+    from assistant.index.embedding_export import export_int8, export_is_valid
 
     import shutil
 
@@ -104,10 +105,10 @@ def test_llm_mode_without_the_local_llm_says_what_to_run(monkeypatch):
 def test_the_index_keeps_settings_that_name_its_embedder(tmp_path):
     """Everything named after the collection (the CLI's stats, files beside the index) follows
     the embedder the index was opened with, not a backend the settings would pick."""
-    from assistant.index import MinutesIndex
+    from assistant.retrieve.minutes_index import MinutesIndex
 
     settings = Settings(index_dir=tmp_path, embedding_backend=ONNX_INT8)
     index = MinutesIndex.open(settings, embedder=SentenceTransformerEmbedder(backend=TORCH))
-    assert index.settings.resolved_backend() == TORCH
-    assert index.store.collection_name == index.settings.collection_name() == Settings(
-        embedding_backend=TORCH).collection_name()
+    assert resolved_backend(index.settings) == TORCH
+    assert index.store.collection_name == collection_name(index.settings) == collection_name(Settings(
+        embedding_backend=TORCH))

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.service import AnswerService
-from assistant.evaluate import check_gate, load_questions, metrics, run_set
+from assistant.decisions.answerer import RECORDS
+from assistant.app.evaluate import check_gate, load_questions, metrics, run_set
 
 from conftest import ALAMEDA, CORPUS, NORFOLK, ROOT
 
@@ -45,9 +46,9 @@ def _gold_and_distractors(folder: Path, rows: list[dict], pattern: str) -> list[
 @pytest.fixture(scope="module")
 def gate_service(tmp_path_factory, real_embedder):
     """One index: the bundled corpus, the gold files of both samples, and distractors."""
-    from assistant.config import Settings
+    from assistant.core.config import Settings
     from assistant.decisions import decision_hooks
-    from assistant.index import MinutesIndex
+    from assistant.retrieve.minutes_index import MinutesIndex
     from assistant.ingest.pipeline import ingest
 
     paths = [str(CORPUS)]
@@ -57,7 +58,7 @@ def gate_service(tmp_path_factory, real_embedder):
     index = MinutesIndex.open(settings, embedder=real_embedder)
     report = ingest(index, paths, hooks=decision_hooks(index))
     assert report.files_indexed >= len(paths) - 1, report.summary()
-    return AnswerService(settings, index)
+    return AnswerService(settings, index, records=RECORDS)
 
 
 @pytest.mark.slow
@@ -83,7 +84,7 @@ def test_norfolk_sample_meets_the_gate(gate_service, norfolk_dir):
 
 
 def test_gate_reports_metric_threshold_and_failed_questions():
-    from assistant.evaluate import QuestionResult
+    from assistant.app.evaluate import QuestionResult
 
     failed = QuestionResult("q1", "fact", "How much?", True, True, "", [None], None, [], ["$5"], 0, 0, 0, 1.0, 0.1,
                             ["refused an answerable question"])

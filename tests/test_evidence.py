@@ -7,7 +7,7 @@ import pytest
 
 from assistant.answer.evidence import Weigher
 from assistant.answer.query import plan_query
-from assistant.types import Filters
+from assistant.core.types import Filters
 from fakes import MemoryLexical, chunk
 
 LEXICAL = MemoryLexical([
@@ -84,7 +84,7 @@ def test_passages_that_hold_more_of_the_question_move_up():
     """Fusion ranked an item on the same matter at another meeting first; the one that holds
     the question's rarer words comes first after the rerank, and weight 0 keeps the order."""
     from assistant.answer.evidence import rerank_by_coverage
-    from assistant.types import Hit
+    from assistant.core.types import Hit
 
     amend = chunk("amend", "Recommendation to amend the construction contract with Ghilotti Brothers.")
     award = chunk("award", "Recommendation to award the contract for phase one to Ghilotti Brothers.")

@@ -1,4 +1,4 @@
-"""One table of filter cases, run against every form of the rule (assistant/filters.py), each
+"""One table of filter cases, run against every form of the rule (assistant/core/filters.py), each
 through the real part that uses it, as a document store's conformance tests do:
 
 - predicate: `Filters.accepts` on each row's metadata;
@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.catalog import Catalog, FileRecord
+from assistant.index.catalog import Catalog, FileRecord
 from assistant.decisions import Decision, DecisionRegister, write_decisions
-from assistant.filters import Filters, chroma_where
-from assistant.lexical import LexicalIndex, PublicLexical
-from assistant.retrieve import Retriever
-from assistant.store import ChromaStore
-from assistant.types import Chunk
+from assistant.core.filters import Filters, chroma_where
+from assistant.index.lexical import LexicalIndex, PublicLexical
+from assistant.retrieve.hybrid import Retriever
+from assistant.index.store import ChromaStore
+from assistant.core.types import Chunk
 
 # id: (council, committee, date, access)
 ROWS = {

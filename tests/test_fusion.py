@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieve import ITEM_NUMBER_BOOST, PREFERENCE_BOOST, preference_factor
-from assistant.store import DenseMatch
-from assistant.types import DECISION_KINDS, Filters, Hit
+from assistant.retrieve.hybrid import ITEM_NUMBER_BOOST, PREFERENCE_BOOST, preference_factor
+from assistant.index.store import DenseMatch
+from assistant.core.types import DECISION_KINDS, Filters, Hit
 from fakes import HashingEmbedder, MemoryIndex, MemoryLexical, chunk
 
 K = 60  # Settings().rrf_k

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
-from assistant.config import Settings
+from assistant.core.config import Settings
 from assistant.decisions import decision_hooks
-from assistant.index import MinutesIndex
+from assistant.retrieve.minutes_index import MinutesIndex
 from assistant.ingest.pipeline import ingest
-from assistant.types import Filters
+from assistant.core.types import Filters
 
 from test_readers import minutes_pdf_bytes
 from conftest import CORPUS, MINUTES
@@ -450,7 +450,7 @@ def test_reading_ahead_is_bounded():
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from assistant.ingest.pipeline import _bounded_map
+    from assistant.ingest.reading import _bounded_map
 
     lock = threading.Lock()
     submitted = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.answer import prompts
 from assistant.answer.llm import LLMAnswerer
-from assistant.config import Settings
+from assistant.core.config import Settings
 from fakes import ScriptedChatModel
 
 

@@ -11,7 +11,7 @@ from assistant.ingest.meeting_meta import (FROM_FILE_NAME, FROM_MANIFEST, FROM_T
                                            date_from_file_name, discover)
 from assistant.ingest.readers import read_document
 from assistant.ingest.structure import parse
-from assistant.types import Document, Page
+from assistant.core.types import Document, Page
 
 
 def _doc(text: str, source: str = "minutes.txt", title: str = "", metadata: dict | None = None,

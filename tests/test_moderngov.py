@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
-from assistant.config import Settings
+from assistant.core.config import Settings
 from assistant.decisions import decision_hooks
-from assistant.errors import MinutesError
-from assistant.index import MinutesIndex
+from assistant.core.errors import MinutesError
+from assistant.retrieve.minutes_index import MinutesIndex
 from assistant.ingest import moderngov as mg
 from assistant.ingest.watch import last_sync
 from assistant.ingest.moderngov import (
@@ -400,7 +400,7 @@ def test_meetings_not_held_yet_are_not_fetched(tmp_path, server):
 
 
 def _cli(args: list[str], env: dict) -> subprocess.Popen:
-    code = "import sys; from assistant.cli import main; sys.exit(main())"
+    code = "import sys; from assistant.app.cli import main; sys.exit(main())"
     return subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -12,14 +12,14 @@ import pytest
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
-from assistant.config import Settings
+from assistant.core.config import Settings
 from assistant.decisions import decision_hooks
-from assistant.errors import SkipFile
-from assistant.index import MinutesIndex
+from assistant.core.errors import SkipFile
+from assistant.retrieve.minutes_index import MinutesIndex
 from assistant.ingest import ocr
 from assistant.ingest.pipeline import ingest
 from assistant.ingest.readers import read_document
-from assistant.types import Filters
+from assistant.core.types import Filters
 
 from ocr_scans import render_pages, word_recovery, write_scan_pdf
 from conftest import CORPUS
@@ -134,8 +134,8 @@ def test_a_scan_is_searchable_after_ingest(tmp_path, scan):
 
 
 def test_sources_panel_marks_passages_read_with_ocr():
-    from assistant import ui
-    from assistant.types import Chunk
+    from assistant.app import ui
+    from assistant.core.types import Chunk
 
     def card(page: int, ocr_pages: tuple[int, ...]) -> str:
         c = Chunk(id="c1", text="RESOLVED: That the plan be endorsed.", embed_text="", source="/m/scan.pdf",

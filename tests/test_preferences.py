@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.query import plan_query
-from assistant.retrieve import PREFERENCE_BOOST, preference_factor
-from assistant.types import Filters
+from assistant.retrieve.hybrid import PREFERENCE_BOOST, preference_factor
+from assistant.core.types import Filters
 
 MINUTES = {
     # the answer, in minutes that state no date, no council and no committee
@@ -34,9 +34,10 @@ QUESTION = "What was resolved about the skate park lease in March 2019?"
 @pytest.fixture(scope="module")
 def mixed_service(tmp_path_factory, real_embedder):
     from assistant.answer.service import AnswerService
-    from assistant.config import Settings
+    from assistant.decisions.answerer import RECORDS
+    from assistant.core.config import Settings
     from assistant.decisions import decision_hooks
-    from assistant.index import MinutesIndex
+    from assistant.retrieve.minutes_index import MinutesIndex
     from assistant.ingest.pipeline import ingest
 
     folder = tmp_path_factory.mktemp("mixed-minutes")
@@ -45,7 +46,7 @@ def mixed_service(tmp_path_factory, real_embedder):
     settings = Settings(index_dir=tmp_path_factory.mktemp("mixed-index"))
     index = MinutesIndex.open(settings, embedder=real_embedder)
     ingest(index, [str(folder)], hooks=decision_hooks(index))
-    return AnswerService(settings, index)
+    return AnswerService(settings, index, records=RECORDS)
 
 
 def _sources(hits) -> set[str]:

@@ -17,7 +17,7 @@ import pytest
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
-from assistant.errors import SkipFile
+from assistant.core.errors import SkipFile
 from assistant.ingest.readers import read_document
 from assistant.ingest.structure import parse
 from conftest import CORPUS

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
-from assistant.types import Filters
+from assistant.app.cli import main
+from assistant.core.types import Filters
 from conftest import MINUTES
 
 MODES = ("dense", "lexical", "hybrid")

@@ -11,7 +11,7 @@ import pytest
 
 from assistant.ingest.readers import read_document
 from assistant.ingest.structure import classify, parse
-from assistant.types import DECISION_KINDS, SECTION_KINDS
+from assistant.core.types import DECISION_KINDS, SECTION_KINDS
 from conftest import CORPUS
 
 

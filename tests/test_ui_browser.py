@@ -32,9 +32,9 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def chat_index(tmp_path_factory, real_embedder):
     """A tmp index of the bundled corpus of this module's own (the upload test adds to it)."""
-    from assistant.config import Settings
+    from assistant.core.config import Settings
     from assistant.decisions import decision_hooks
-    from assistant.index import MinutesIndex
+    from assistant.retrieve.minutes_index import MinutesIndex
     from assistant.ingest.pipeline import ingest
 
     settings = Settings(index_dir=tmp_path_factory.mktemp("ui-index"), port=free_port(), max_upload_mb=1)
@@ -46,11 +46,12 @@ def chat_index(tmp_path_factory, real_embedder):
 
 @pytest.fixture(scope="module")
 def app_url(chat_index):
-    from assistant import ui
+    from assistant.app import ui
     from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
 
     settings = chat_index.settings
-    service = AnswerService(settings, chat_index)
+    service = AnswerService(settings, chat_index, records=RECORDS)
     service.warm()
     app = ui.build_app(service, settings)
     ui.launch(app, settings, chat_index, prevent_thread_lock=True, quiet=True)

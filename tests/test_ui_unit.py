@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from assistant import ui
+from assistant.app import ui
 from assistant.answer.prompts import CLOSEST_MATCHES, NOT_FOUND
-from assistant.errors import MinutesError
-from assistant.types import Answer, Chunk, Citation, Filters, Hit
+from assistant.core.errors import MinutesError
+from assistant.core.types import Answer, Chunk, Citation, Filters, Hit
 from conftest import ROOT
 
 HOSTILE = 'Before <script>alert(1)</script> <img src=x onerror=alert(2)> [click](http://evil.example) https://evil.example & "q" ${1+1}'
@@ -296,7 +296,7 @@ def test_friendly_error_hides_internals():
 def test_importing_ui_does_not_import_gradio():
     import subprocess
 
-    code = "import sys, assistant.ui; print('gradio' in sys.modules)"
+    code = "import sys, assistant.app.ui; print('gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=ROOT)
     assert out.stdout.strip() == "False"
@@ -313,14 +313,14 @@ class FakeIndex:
 
 
 def test_no_folder_is_on_gradios_allowed_paths(tmp_path):
-    from assistant.config import Settings
+    from assistant.core.config import Settings
 
     index = FakeIndex([FakeRecord(tmp_path / "pdfs" / "a.pdf"), FakeRecord(tmp_path / "texts" / "a.txt")])
     assert ui.launch_options(Settings(index_dir=tmp_path / "index"), index)["allowed_paths"] == []
 
 
 def test_launch_options_are_safe_by_default(tmp_path):
-    from assistant.config import Settings
+    from assistant.core.config import Settings
 
     settings = Settings(index_dir=tmp_path, host="127.0.0.1", port=7999, max_upload_mb=7, concurrency=3)
     options = ui.launch_options(settings, FakeIndex([]))

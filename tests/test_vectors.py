@@ -1,4 +1,4 @@
-"""The in-memory dense search of an embedded index (assistant/vectors.py): exact nearest
+"""The in-memory dense search of an embedded index (assistant/index/vectors.py): exact nearest
 neighbours, the same filter mask as BM25, chunks without a vector never returned, and the
 matrix saved beside the index and rebuilt when the catalogue changes. The real path (Chroma
 and the model) is exercised by test_search, test_security and test_preferences; these are
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.vectors import VectorMatrix
+from assistant.index.vectors import VectorMatrix
 
 
 class StoreStandIn:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant import ui
-from assistant.cli import main
-from assistant.config import Settings
+from assistant.app import ui
+from assistant.app.cli import main
+from assistant.core.config import Settings
 from assistant.decisions import decision_hooks
-from assistant.index import MinutesIndex
+from assistant.retrieve.minutes_index import MinutesIndex
 from assistant.ingest.watch import is_minutes_file, last_sync, record_sync, watch_folders
 from conftest import CORPUS
 from fakes import HashingEmbedder

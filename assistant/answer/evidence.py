@@ -9,9 +9,9 @@ import os
 import re
 from dataclasses import dataclass, replace
 
-from ..chunking import header
-from ..lexical import LexicalIndex
-from ..types import Hit
+from ..ingest.chunking import header
+from ..index.lexical import LexicalIndex
+from ..core.types import Hit
 from .query import QueryPlan
 
 # Words that say what kind of answer is wanted, not what it is about.

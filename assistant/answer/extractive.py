@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..labels import meeting_label
-from ..types import DECISION_KINDS, Citation, Hit
+from ..core.labels import meeting_label
+from ..core.types import DECISION_KINDS, Citation, Hit
 from . import prompts
 from .evidence import Unit, Weigher, local_context, units
-from ..injection import hostile
-from ..retrieve import contradicts
+from ..core.injection import hostile
+from ..retrieve.hybrid import contradicts
 from .query import QueryPlan
 
 DECISION_INTENTS = ("decision", "vote", "action")

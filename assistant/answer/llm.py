@@ -15,10 +15,10 @@ import os
 import threading
 from typing import Iterator
 
-from ..config import Settings
-from ..errors import MinutesError
+from ..core.config import Settings
+from ..core.errors import MinutesError
 from . import prompts
-from ..injection import quoted
+from ..core.injection import quoted
 
 
 # `make run` sets up the default (extractive) mode only; the local LLM is a separate step.
@@ -34,7 +34,7 @@ def make_chat_model(settings: Settings):
             raise MinutesError(LOCAL_LLM_MISSING)
         from langchain_community.chat_models import ChatLlamaCpp
 
-        from ..local_model import ModelUnavailable, assemble_qwen_05b
+        from .local_model import ModelUnavailable, assemble_qwen_05b
 
         try:
             path = settings.llm_model or str(assemble_qwen_05b())

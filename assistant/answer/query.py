@@ -7,9 +7,9 @@ import calendar
 import re
 from dataclasses import dataclass, replace
 
-from ..dates import MONTHS, US_DATE, UK_DATE, find_date
-from ..retrieve import GENERIC_BODY_WORDS
-from ..types import Filters
+from ..core.dates import MONTHS, US_DATE, UK_DATE, find_date
+from ..retrieve.hybrid import GENERIC_BODY_WORDS
+from ..core.types import Filters
 
 INTENTS = [
     # A question that opens by asking for a number or a date wants that, whatever else it says.

@@ -6,17 +6,15 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, replace
-from typing import Iterator
+from typing import Callable, Iterator
 
-from ..config import Settings
-from ..index import MinutesIndex
-from ..types import DECISION_KINDS, Answer, Citation, Filters, Hit
+from ..core.config import Settings
+from ..retrieve.minutes_index import MinutesIndex
+from ..core.types import DECISION_KINDS, Answer, Citation, Filters, Hit
 from . import prompts
 from .evidence import Weigher, local_context, rerank_by_coverage, units
-from ..decisions.answer import decision_answer, is_latest_question
-from ..decisions.register import DecisionRegister
 from .extractive import ASKS_NUMBERED_ACT, Draft, extractive_answer, label, records_decision, score_units
-from ..retrieve import contradicts
+from ..retrieve.hybrid import contradicts
 from .query import QueryPlan, plan_query
 from .verify import check_answer
 
@@ -74,9 +72,10 @@ def relevance(weigher: Weigher, similarity: dict[str, float], draft: Draft, pref
 CONTRADICTED = 0.6  # relevance kept when every quoted passage states another body or date than the question
 
 
-def asks_about_a_decision(plan: QueryPlan) -> bool:
+def asks_about_a_decision(plan: QueryPlan, is_latest_question: Callable[[str], bool]) -> bool:
     """Questions the decision records answer: what was resolved or decided, how the vote went,
-    who moved it, when it was decided, and the latest position on a matter."""
+    who moved it, when it was decided, and the latest position on a matter (which
+    `is_latest_question`, the record answerer's, recognises)."""
     from .query import INTENTS
 
     if is_latest_question(plan.question):
@@ -140,15 +139,29 @@ def answer_type_present(question: str, quotes: list[str]) -> bool:
     return bool(PERSON.search(text) or ROLE.search(text) or ORGANISATION.search(text))
 
 
+@dataclass(frozen=True)
+class RecordAnswerer:
+    """What the decision records lend the service, given by whoever builds it (the app layer
+    passes `assistant.decisions.answerer.RECORDS`), so this layer imports nothing above it."""
+
+    answer: Callable  # (register, plan, hits) -> Draft | None: a draft quoting the matching record
+    is_latest_question: Callable[[str], bool]  # "what is the latest position on ...?"
+    register_of: Callable  # index -> the decision register kept beside it
+
+
 class AnswerService:
-    def __init__(self, settings: Settings, index: MinutesIndex, llm=None):
+    """`records`: the decision records' answerer; None answers from the passages alone."""
+
+    def __init__(self, settings: Settings, index: MinutesIndex, llm=None, records: RecordAnswerer | None = None):
         self.settings = settings
         self.index = index
         self._llm = llm
+        self.records = records
 
     @classmethod
-    def open(cls, settings: Settings, index: MinutesIndex | None = None) -> "AnswerService":
-        return cls(settings, index or MinutesIndex.open(settings))
+    def open(cls, settings: Settings, index: MinutesIndex | None = None,
+             records: RecordAnswerer | None = None) -> "AnswerService":
+        return cls(settings, index or MinutesIndex.open(settings), records=records)
 
     @property
     def llm(self):
@@ -162,7 +175,7 @@ class AnswerService:
     def register(self):
         """The decision records kept beside the index (answers quote them when they match)."""
         if getattr(self, "_register", None) is None:
-            self._register = DecisionRegister.of(self.index)
+            self._register = self.records.register_of(self.index)
         return self._register
 
     @property
@@ -171,7 +184,7 @@ class AnswerService:
 
     def with_mode(self, mode: str) -> "AnswerService":
         """The same index and models, another answer mode."""
-        return AnswerService(self.settings.model_copy(update={"answer_mode": mode}), self.index, self._llm)
+        return AnswerService(self.settings.model_copy(update={"answer_mode": mode}), self.index, self._llm, self.records)
 
     def warm(self) -> None:
         self.index.embedder.embed(["warm up"])
@@ -211,8 +224,8 @@ class AnswerService:
         t0 = time.perf_counter()
         draft = None
         if hits:
-            if asks_about_a_decision(plan):
-                draft = decision_answer(self.register, plan, hits)
+            if self.records is not None and asks_about_a_decision(plan, self.records.is_latest_question):
+                draft = self.records.answer(self.register, plan, hits)
             if draft is None:
                 draft = extractive_answer(weigher, hits, plan, self.settings.max_quotes)
         timings["extractive"] = _ms(t0)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..injection import hostile, instructs
+from ..core.injection import hostile, instructs
 from .query import SMALL_WORDS
 
 CITE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")

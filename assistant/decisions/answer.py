@@ -13,9 +13,9 @@ import re
 
 from ..answer.evidence import Weigher
 from ..answer.extractive import Draft
-from ..dates import human_date
-from ..retrieve import contradicts, preference_factor
-from ..types import Citation, Filters, date_to_int
+from ..core.dates import human_date
+from ..retrieve.hybrid import contradicts, preference_factor
+from ..core.types import Citation, Filters, date_to_int
 from .history import build_history, label_of
 
 RECORD_INTENTS = ("decision", "vote", "who", "when")

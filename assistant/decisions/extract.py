@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..ingest.structure import _item_title as structure_title
-from ..types import Chunk, Segment
+from ..core.types import Chunk, Segment
 
 OUTCOMES = ("approved", "agreed", "noted", "deferred", "refused", "carried", "failed", "withdrawn")
 

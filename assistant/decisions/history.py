@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 
 from ..answer.evidence import META_WORDS
 from ..answer.query import SMALL_WORDS
-from ..dates import MONTHS, human_date
-from ..labels import meeting_label
-from ..types import Chunk, Filters
+from ..core.dates import MONTHS, human_date
+from ..core.labels import meeting_label
+from ..core.types import Chunk, Filters
 from .extract import references
 from .records import TimelineEntry
 

@@ -32,9 +32,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from ..config import Settings
-from ..embedding import set_offline_environment
-from ..index import MinutesIndex
+from ..core.config import Settings
+from ..index.embedding import set_offline_environment
+from ..retrieve.minutes_index import MinutesIndex
 from ..ingest.pipeline import ingest
 from .register import DecisionRegister, decision_hooks
 

@@ -18,13 +18,13 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from ..errors import MinutesError
-from ..filters import Filters, sql_where
+from ..core.errors import MinutesError
+from ..core.filters import Filters, sql_where
 from ..ingest.readers import read_document
 from ..ingest.structure import parse
-from ..injection import hostile
-from ..lexical import LexicalIndex
-from ..types import Chunk, Segment, date_to_int
+from ..core.injection import hostile
+from ..index.lexical import LexicalIndex
+from ..core.types import Chunk, Segment, date_to_int
 from .extract import decision_id, extract, locate, references
 from .history import build_history
 from .records import Decision, TimelineEntry

@@ -11,9 +11,9 @@ import json
 import re
 import sys
 
-from ..errors import MinutesError
-from ..filters import Filters
-from ..index import MinutesIndex
+from ..core.errors import MinutesError
+from ..core.filters import Filters
+from ..retrieve.minutes_index import MinutesIndex
 from .extract import OUTCOMES
 from .history import History, build_history, label_of
 from .records import Decision

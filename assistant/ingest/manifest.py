@@ -14,7 +14,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import MinutesError
+from ..core.errors import MinutesError
 
 MANIFEST_NAME = "manifest.json"
 KNOWN_FIELDS = ("council", "committee", "date", "item", "title", "url", "licence", "attribution", "restricted",

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..dates import find_date, find_dates
-from ..types import Document
+from ..core.dates import find_date, find_dates
+from ..core.types import Document
 
 # Where a field came from, shown beside it in search, answers and the sources panel.
 FROM_MANIFEST, FROM_TEXT, FROM_TITLE, FROM_FILE_NAME = "manifest", "text", "title", "file name"

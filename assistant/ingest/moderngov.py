@@ -37,8 +37,8 @@ from typing import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
 from .. import __version__
-from ..dates import find_date
-from ..errors import MinutesError
+from ..core.dates import find_date
+from ..core.errors import MinutesError
 from .manifest import MANIFEST_NAME
 from .watch import record_sync
 

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..errors import SkipFile
+from ..core.errors import SkipFile
 
 DPI = 300  # Tesseract reads body text best at about 300 dpi
 LANGUAGE = "eng"

@@ -18,21 +18,17 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
-from .. import access
-from ..chunking import chunk_naive, chunk_segments
-from ..catalog import FileRecord
-from ..errors import MinutesError, SkipFile
-from ..index import MinutesIndex
-from ..types import Chunk, Segment
+from ..core import access
+from ..core.errors import MinutesError
+from ..core.types import Segment
 from .manifest import manifest_entry
 from .ocr import ocr_now_possible
-from .readers import SUPPORTED_SUFFIXES, read_document
-from .structure import parse
+from .readers import SUPPORTED_SUFFIXES
+from .reading import Prepared, prepared_by, prepared_here, reader_pool, reader_processes
 
 FLUSH_CHUNKS = 256  # embed in batches across files: faster than file by file
-READ_AHEAD = 4  # files read ahead of embedding per reader process: memory stays flat however many files
 LOCK_NAME = "ingest.lock"  # in the index folder: one writer at a time (CLI runs and the chat's uploads)
 _HELD = threading.local()  # index folders whose writer lock this thread holds
 
@@ -79,6 +75,19 @@ class IngestReport:
 
 
 Hook = Callable  # (sqlite connection, path, chunks, segments) -> None, inside the file's transaction
+
+
+class IngestTarget(Protocol):
+    """What ingest writes into: a `MinutesIndex`, given by the caller. Ingest imports neither
+    the index nor its parts; the index hands over what ingest builds with too."""
+
+    settings: Any
+    embedder: Any  # embed(texts), count_tokens(text)
+    catalog: Any  # the SQLite catalogue: file(), record_indexed(), record_skipped(), ...
+    store: Any  # the vector store: existing(), upsert(), delete(), ids()
+    lexical: Any  # BM25: ensure_current()
+    file_record: Callable[..., Any]  # the catalogue's row for one file (FileRecord)
+    token_counter: Callable[[str], Callable[[str], int]]  # model path -> counter, made in a reader process
 
 
 def discover(paths: Iterable[str]) -> tuple[list[tuple[Path, str]], list[Path], list[tuple[str, str]]]:
@@ -128,74 +137,6 @@ def printable_path(path: Path | str) -> str:
     return os.fsencode(str(path)).decode("utf-8", errors="backslashreplace")
 
 
-@dataclass
-class Prepared:
-    """One file read, parsed and chunked (in a worker process when there are many)."""
-
-    path: str
-    source: str
-    sha256: str
-    size: int
-    mtime: float
-    pages: int = 0
-    empty_pages: list[int] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    metadata: dict = field(default_factory=dict)
-    segments: list[Segment] = field(default_factory=list)
-    chunks: list[Chunk] = field(default_factory=list)
-    skip_reason: str = ""
-    seconds_read: float = 0.0
-    seconds_parse: float = 0.0
-
-
-_WORKER_COUNTER: Callable[[str], int] | None = None
-
-
-def prepare(path: str, source: str, sha: str, size: int, mtime: float, chunker: str, chunk_tokens: int,
-            model_path: str = "", count_tokens: Callable[[str], int] | None = None,
-            detect_exempt: bool = True) -> Prepared:
-    """Read, parse and chunk one file. Runs in worker processes: takes and returns plain data."""
-    global _WORKER_COUNTER
-    if count_tokens is None:
-        if _WORKER_COUNTER is None:
-            from ..embedding import TokenCounter
-
-            _WORKER_COUNTER = TokenCounter(model_path)
-        count_tokens = _WORKER_COUNTER
-    out = Prepared(path, source, sha, size, mtime)
-    t0 = time.perf_counter()
-    try:
-        doc = read_document(Path(path), source)
-    except SkipFile as exc:
-        out.skip_reason = str(exc)
-        out.seconds_read = time.perf_counter() - t0
-        return out
-    t1 = time.perf_counter()
-    out.seconds_read = t1 - t0
-    out.pages = len(doc.pages)
-    out.empty_pages = [page.number for page in doc.pages if not page.text.strip()]
-    out.notes = list(doc.notes)
-    out.metadata = dict(doc.metadata, chunker=chunker)
-    segments = parse(doc)
-    flags, why = access.plan(doc, segments, detect_exempt)  # exempt items: never chunked together with public text
-    if chunker == "naive":
-        out.chunks = access.mark_by_text(chunk_naive(doc), segments, flags)
-    else:
-        out.segments = segments
-        out.chunks = access.chunk_by_access(
-            segments, flags, lambda run: chunk_segments(source, run, chunk_tokens, count_tokens))
-    out.metadata["access_version"] = access.ACCESS_VERSION
-    if not detect_exempt:
-        out.metadata["detect_exempt"] = False
-    level = access.file_access(out.chunks)
-    if level != access.PUBLIC:
-        out.metadata["file_access"] = level  # partial or restricted: not served to the public
-        restricted = sum(1 for c in out.chunks if c.access == access.RESTRICTED)
-        out.notes.append(f"restricted to officers: {restricted} of {len(out.chunks)} passages ({why})")
-    out.seconds_parse = time.perf_counter() - t1
-    return out
-
-
 @contextmanager
 def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
     """Hold the index's writer lock. Another ingest holding it makes this wait up to `wait`
@@ -239,7 +180,7 @@ def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
 
 
 def ingest(
-    index: MinutesIndex,
+    index: IngestTarget,
     paths: Iterable[str],
     progress: bool = False,
     hooks: tuple[Hook, ...] = (),
@@ -253,7 +194,7 @@ def ingest(
         return _ingest(index, paths, progress, hooks, workers)
 
 
-def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tuple[Hook, ...],
+def _ingest(index: IngestTarget, paths: Iterable[str], progress: bool, hooks: tuple[Hook, ...],
             workers: int | None) -> IngestReport:
     report = IngestReport()
     started = time.perf_counter()
@@ -261,112 +202,30 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
     report.files_seen = len(files) + len(refused)
     report.files_skipped += len(refused)
     report.skipped.extend(refused)
-    catalog, store, settings = index.catalog, index.store, index.settings
     # Vectors an interrupted run wrote for files it did not record are dropped at the end of
     # this run, not now: chunks this run records again reuse them instead of being embedded twice.
     recovering = _was_interrupted(index)
-    catalog.set_state("last_ingest_started", str(time.time()))
-
-    # What changed: hashing is cheap next to parsing and embedding.
-    t0 = time.perf_counter()
-    todo = []
-    for path, source in files:
-        stat = path.stat()
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        known = catalog.file(str(path))
-        if (known and known.sha256 == sha and known.metadata.get("chunker", "structure") == settings.chunker
-                and _same_access(known, path, settings.detect_exempt)
-                and not (known.status == "skipped" and ocr_now_possible(known.reason))):
-            report.files_unchanged += 1
-            if known.status == "skipped":
-                report.files_skipped += 1
-                report.skipped.append((source, known.reason))
-            continue
-        todo.append((str(path), source, sha, stat.st_size, stat.st_mtime))
-    report.seconds["hash"] += time.perf_counter() - t0
-
-    pending: list[Prepared] = []
-
-    def flush() -> None:
-        new = [c for p in pending for c in p.chunks]
-        t0 = time.perf_counter()
-        present = store.existing([c.id for c in new]) if new else set()
-        to_embed = [c for c in new if c.id not in present]
-        vectors = index.embedder.embed([c.embed_text for c in to_embed])
-        report.seconds["embed"] += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        if to_embed:
-            store.upsert(to_embed, vectors)
-        report.chunks_embedded += len(to_embed)
-        for prep in pending:
-            rec = FileRecord(prep.path, prep.source, prep.sha256, prep.size, prep.mtime, "indexed", "",
-                             prep.pages, len(prep.chunks), prep.metadata)
-            old = catalog.chunk_ids(rec.path)
-            catalog.record_indexed(rec, prep.chunks, [_bind(h, prep.segments) for h in hooks])
-            stale = old - {c.id for c in prep.chunks}
-            if stale:
-                store.delete(sorted(stale))
-            report.chunks_added += len({c.id for c in prep.chunks} - old)
-            report.chunks_removed += len(stale)
-            report.files_indexed += 1
-            report.indexed.append((prep.source, len(prep.chunks)))
-        report.seconds["write"] += time.perf_counter() - t0
-        pending.clear()
-
-    def skip(prep: Prepared) -> None:
-        report.files_skipped += 1
-        report.skipped.append((prep.source, prep.skip_reason))
-        old = catalog.chunk_ids(prep.path)
-        rec = FileRecord(prep.path, prep.source, prep.sha256, prep.size, prep.mtime, "skipped", prep.skip_reason,
-                         0, 0, {"chunker": settings.chunker})
-        catalog.record_skipped(rec, [_bind(h, []) for h in hooks])
-        if old:
-            store.delete(sorted(old))
-            report.chunks_removed += len(old)
+    index.catalog.set_state("last_ingest_started", str(time.time()))
+    todo = _changed_files(index, files, report)
+    writer = _Writer(index, hooks, report)
 
     workers = (reader_processes() if len(todo) >= 8 else 0) if workers is None else workers
     executor = None
     bar = _progress(len(todo), progress)
     try:
         if workers:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=_worker_init)
-            extra = (settings.chunker, settings.chunk_tokens, settings.embedding_model_path, None,
-                     settings.detect_exempt)
-            prepared = _bounded_map(executor, _prepare_args, (item + extra for item in todo), READ_AHEAD * workers)
+            executor = reader_pool(workers)
+            prepared = prepared_by(executor, index, todo, workers)
         else:
-            prepared = (
-                prepare(*item, settings.chunker, settings.chunk_tokens, count_tokens=index.embedder.count_tokens,
-                        detect_exempt=settings.detect_exempt)
-                for item in todo
-            )
+            prepared = prepared_here(index, todo)
         for prep in prepared:
             report.seconds["read"] += prep.seconds_read
             report.seconds["parse"] += prep.seconds_parse
             if bar is not None:
                 bar.update(1)
-            if prep.skip_reason:
-                skip(prep)
-                continue
-            report.pages += prep.pages
-            if prep.empty_pages:
-                report.notes.append((prep.source, empty_pages_note(prep.empty_pages, prep.pages)))
-            report.notes.extend((prep.source, note) for note in prep.notes)
-            pending.append(prep)
-            if sum(len(p.chunks) for p in pending) >= FLUSH_CHUNKS:
-                flush()
-        if pending:
-            flush()
-        t0 = time.perf_counter()
-        _remove_gone(index, roots, {str(p) for p, _ in files}, report, hooks)
-        if recovering:
-            _drop_orphans(index)
-        index.lexical.ensure_current()
-        report.seconds["write"] += time.perf_counter() - t0
-        catalog.set_state("last_ingest_finished", str(time.time()))
+            writer.take(prep)
+        writer.finish()
+        _tidy(index, roots, files, report, hooks, recovering)
         if executor is not None:
             # Every file is read: let the readers exit now. Left to the interpreter's exit,
             # the pool's wake-up pipe was sometimes closed first ("Exception ignored ...
@@ -387,7 +246,109 @@ def _ingest(index: MinutesIndex, paths: Iterable[str], progress: bool, hooks: tu
     return report
 
 
-def _same_access(known: FileRecord, path: Path, detect: bool) -> bool:
+def _changed_files(index: IngestTarget, files: list[tuple[Path, str]], report: IngestReport) -> list[tuple]:
+    """What changed: hashing is cheap next to parsing and embedding. -> the files to read, as
+    (path, source, sha256, size, mtime); unchanged ones are counted in the report."""
+    catalog, settings = index.catalog, index.settings
+    t0 = time.perf_counter()
+    todo = []
+    for path, source in files:
+        stat = path.stat()
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        known = catalog.file(str(path))
+        if (known and known.sha256 == sha and known.metadata.get("chunker", "structure") == settings.chunker
+                and _same_access(known, path, settings.detect_exempt)
+                and not (known.status == "skipped" and ocr_now_possible(known.reason))):
+            report.files_unchanged += 1
+            if known.status == "skipped":
+                report.files_skipped += 1
+                report.skipped.append((source, known.reason))
+            continue
+        todo.append((str(path), source, sha, stat.st_size, stat.st_mtime))
+    report.seconds["hash"] += time.perf_counter() - t0
+    return todo
+
+
+class _Writer:
+    """Writes prepared files into the index: chunks are embedded in batches across files
+    (FLUSH_CHUNKS), and each file's vectors are written before its catalogue row."""
+
+    def __init__(self, index: IngestTarget, hooks: tuple[Hook, ...], report: IngestReport):
+        self.index, self.hooks, self.report = index, hooks, report
+        self.pending: list[Prepared] = []
+
+    def take(self, prep: Prepared) -> None:
+        report = self.report
+        if prep.skip_reason:
+            self.skip(prep)
+            return
+        report.pages += prep.pages
+        if prep.empty_pages:
+            report.notes.append((prep.source, empty_pages_note(prep.empty_pages, prep.pages)))
+        report.notes.extend((prep.source, note) for note in prep.notes)
+        self.pending.append(prep)
+        if sum(len(p.chunks) for p in self.pending) >= FLUSH_CHUNKS:
+            self.flush()
+
+    def finish(self) -> None:
+        if self.pending:
+            self.flush()
+
+    def flush(self) -> None:
+        index, report, pending = self.index, self.report, self.pending
+        catalog, store = index.catalog, index.store
+        new = [c for p in pending for c in p.chunks]
+        t0 = time.perf_counter()
+        present = store.existing([c.id for c in new]) if new else set()
+        to_embed = [c for c in new if c.id not in present]
+        vectors = index.embedder.embed([c.embed_text for c in to_embed])
+        report.seconds["embed"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if to_embed:
+            store.upsert(to_embed, vectors)
+        report.chunks_embedded += len(to_embed)
+        for prep in pending:
+            rec = index.file_record(prep.path, prep.source, prep.sha256, prep.size, prep.mtime, "indexed", "",
+                                    prep.pages, len(prep.chunks), prep.metadata)
+            old = catalog.chunk_ids(rec.path)
+            catalog.record_indexed(rec, prep.chunks, [_bind(h, prep.segments) for h in self.hooks])
+            stale = old - {c.id for c in prep.chunks}
+            if stale:
+                store.delete(sorted(stale))
+            report.chunks_added += len({c.id for c in prep.chunks} - old)
+            report.chunks_removed += len(stale)
+            report.files_indexed += 1
+            report.indexed.append((prep.source, len(prep.chunks)))
+        report.seconds["write"] += time.perf_counter() - t0
+        pending.clear()
+
+    def skip(self, prep: Prepared) -> None:
+        index, report = self.index, self.report
+        report.files_skipped += 1
+        report.skipped.append((prep.source, prep.skip_reason))
+        old = index.catalog.chunk_ids(prep.path)
+        rec = index.file_record(prep.path, prep.source, prep.sha256, prep.size, prep.mtime, "skipped",
+                                prep.skip_reason, 0, 0, {"chunker": index.settings.chunker})
+        index.catalog.record_skipped(rec, [_bind(h, []) for h in self.hooks])
+        if old:
+            index.store.delete(sorted(old))
+            report.chunks_removed += len(old)
+
+
+def _tidy(index: IngestTarget, roots: list[Path], files: list[tuple[Path, str]], report: IngestReport,
+          hooks: tuple[Hook, ...], recovering: bool) -> None:
+    """After the last file: files gone from the named folders are removed, an interrupted run's
+    orphan vectors dropped, BM25 brought up to date, and the run recorded as finished."""
+    t0 = time.perf_counter()
+    _remove_gone(index, roots, {str(p) for p, _ in files}, report, hooks)
+    if recovering:
+        _drop_orphans(index)
+    index.lexical.ensure_current()
+    report.seconds["write"] += time.perf_counter() - t0
+    index.catalog.set_state("last_ingest_finished", str(time.time()))
+
+
+def _same_access(known, path: Path, detect: bool) -> bool:
     """Whether the file's access was decided by these rules and the manifest as it is now: a
     file marked restricted after it was ingested is read again, even if its bytes are the same."""
     if known.status != "indexed":
@@ -399,59 +360,11 @@ def _same_access(known: FileRecord, path: Path, detect: bool) -> bool:
             and known.metadata.get("restricted_items") == declared.get("restricted_items"))
 
 
-def _worker_init() -> None:
-    """Ctrl-C reaches the whole process group: a worker leaves it to the main process, which
-    stops the run cleanly (without this, each worker prints a KeyboardInterrupt traceback).
-    A worker whose main process was killed exits too."""
-    import signal
-    import threading
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
-
-    def exit_with_parent() -> None:  # a killed ingest must not leave a worker reading PDFs
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=exit_with_parent, daemon=True).start()
-
-
-def _prepare_args(args: tuple) -> Prepared:
-    return prepare(*args)
-
-
-def reader_processes() -> int:
-    """Processes that read and parse while the main process embeds: half the cores, at least
-    one (on 2 cores: one reads, one embeds; the onnx-int8 embedder leaves a core free)."""
-    return max(1, (os.cpu_count() or 2) // 2)
-
-
-def _bounded_map(executor, fn, items: Iterable, window: int) -> Iterator:
-    """`executor.map` in order, with at most `window` items submitted and not yet taken:
-    `Executor.map` submits every file at once, so a reader faster than the embedder would
-    pile up every parsed document in memory."""
-    from collections import deque
-
-    items = iter(items)
-    inflight: deque = deque()
-    for item in items:
-        inflight.append(executor.submit(fn, item))
-        if len(inflight) >= window:
-            break
-    while inflight:
-        result = inflight.popleft().result()
-        for item in items:
-            inflight.append(executor.submit(fn, item))
-            break
-        yield result
-
-
 def _bind(hook: Hook, segments: list[Segment]):
     return lambda db, path, chunks: hook(db, path, chunks, segments)
 
 
-def _remove_gone(index: MinutesIndex, roots: list[Path], present: set[str], report: IngestReport, hooks) -> None:
+def _remove_gone(index: IngestTarget, roots: list[Path], present: set[str], report: IngestReport, hooks) -> None:
     for rec in index.catalog.files():
         inside = any(Path(rec.path).is_relative_to(root) for root in roots)
         if inside and rec.path not in present and not os.path.exists(rec.path):
@@ -462,13 +375,13 @@ def _remove_gone(index: MinutesIndex, roots: list[Path], present: set[str], repo
             report.chunks_removed += len(ids)
 
 
-def _was_interrupted(index: MinutesIndex) -> bool:
+def _was_interrupted(index: IngestTarget) -> bool:
     started = float(index.catalog.get_state("last_ingest_started", "0") or 0)
     finished = float(index.catalog.get_state("last_ingest_finished", "0") or 0)
     return started > finished
 
 
-def _drop_orphans(index: MinutesIndex) -> None:
+def _drop_orphans(index: IngestTarget) -> None:
     """After an interrupted run, vectors may exist that no catalogue row claims: drop them."""
     orphans = index.store.ids() - index.catalog.all_chunk_ids()
     if orphans:

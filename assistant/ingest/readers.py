@@ -11,9 +11,9 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from ..errors import SkipFile
-from ..injection import drop_hostile
-from ..types import Document, Page
+from ..core.errors import SkipFile
+from ..core.injection import drop_hostile
+from ..core.types import Document, Page
 from .manifest import manifest_entry
 from .meeting_meta import split_front_matter
 from .ocr import fill_from_ocr

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..dates import find_date
-from ..types import Document, Segment
+from ..core.dates import find_date
+from ..core.types import Document, Segment
 from .meeting_meta import FROM_FILE_NAME, FROM_MANIFEST, FROM_TEXT, bodies, discover, tidy_body
 
 # ---- patterns -------------------------------------------------------------------------

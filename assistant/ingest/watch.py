@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..errors import MinutesError
+from ..core.errors import MinutesError
 from .manifest import MANIFEST_NAME
 from .readers import SUPPORTED_SUFFIXES
 

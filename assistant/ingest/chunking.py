@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import replace
 from typing import Callable, Iterable
 
-from .dates import human_date
-from .types import DECISION_KINDS, Chunk, Document, Segment
+from ..core.dates import human_date
+from ..core.types import DECISION_KINDS, Chunk, Document, Segment
 
 TokenCounter = Callable[[str], int]
 KIND_PRIORITY = ("resolution", "vote", "motion", "action", "heading", "discussion", "procedural")

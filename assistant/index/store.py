@@ -15,9 +15,9 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .errors import MinutesError
-from .filters import Filters, chroma_where
-from .types import Chunk
+from ..core.errors import MinutesError
+from ..core.filters import Filters, chroma_where
+from ..core.types import Chunk
 
 UPSERT_BATCH = 1000
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from .catalog import Catalog
-from .filters import Columns, Filters, mask
-from .types import Chunk
+from ..core.filters import Columns, Filters, mask
+from ..core.types import Chunk
 
 STOPWORDS = "en"
 TERM = re.compile(r"[a-z0-9$£][a-z0-9_$£]*")

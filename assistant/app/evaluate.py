@@ -21,9 +21,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answer.service import AnswerService
-from .errors import MinutesError
-from .types import Answer, Filters, Hit
+from ..answer.service import AnswerService
+from ..decisions.answerer import RECORDS
+from ..core.errors import MinutesError
+from ..core.types import Answer, Filters, Hit
 
 MAIN_METRICS = ("recall@1", "recall@5", "recall@10", "mrr", "fact_recall", "citation_precision",
                 "citation_recall", "refusal_precision", "refusal_recall")
@@ -290,19 +291,19 @@ def check_gate(figures: dict, thresholds: dict, results: list[QuestionResult]) -
 
 def compare(service: AnswerService, rows: list[dict], corpus_paths: list[str], llm: bool, progress=None) -> dict[str, dict]:
     """The same questions through variants: retrieval mode, chunking, answer mode."""
-    from .decisions import decision_hooks
-    from .index import MinutesIndex
-    from .ingest.pipeline import ingest
+    from ..decisions import decision_hooks
+    from ..retrieve.minutes_index import MinutesIndex
+    from ..ingest.pipeline import ingest
 
     variants: dict[str, dict] = {}
     for mode in ("dense", "lexical", "hybrid"):
-        variant = AnswerService(service.settings.model_copy(update={"retrieval_mode": mode}), service.index)
+        variant = AnswerService(service.settings.model_copy(update={"retrieval_mode": mode}), service.index, records=service.records)
         variant.index = _with_mode(service.index, mode)
         variants[f"{mode} (structure chunks)"] = metrics(run_set(variant, rows, progress=progress))
     naive_settings = service.settings.model_copy(update={"chunker": "naive"})
     naive_index = MinutesIndex.open(naive_settings, embedder=service.index.embedder)
     ingest(naive_index, corpus_paths, hooks=decision_hooks(naive_index))
-    variants["hybrid (naive 1000/200 chunks)"] = metrics(run_set(AnswerService(naive_settings, naive_index), rows, progress=progress))
+    variants["hybrid (naive 1000/200 chunks)"] = metrics(run_set(AnswerService(naive_settings, naive_index, records=RECORDS), rows, progress=progress))
     if llm:
         variants["hybrid, LLM answers"] = metrics(run_set(service.with_mode("llm"), rows, progress=progress))
     return variants
@@ -311,7 +312,7 @@ def compare(service: AnswerService, rows: list[dict], corpus_paths: list[str], l
 def _with_mode(index, mode: str):
     from dataclasses import replace as dc_replace
 
-    from .retrieve import Retriever
+    from ..retrieve.hybrid import Retriever
 
     settings = index.settings.model_copy(update={"retrieval_mode": mode})
     clone = dc_replace(index, settings=settings)
@@ -334,7 +335,7 @@ def compare_table(variants: dict[str, dict]) -> str:
 def run_cli(args, settings) -> int:
     import sys
 
-    service = AnswerService.open(settings)
+    service = AnswerService.open(settings, records=RECORDS)
     if service.index.is_empty():
         raise MinutesError(f"the index at {settings.index_dir} is empty: ingest the minutes the questions are about first")
     service.warm()
@@ -344,7 +345,7 @@ def run_cli(args, settings) -> int:
         path = Path(files[0] if files else "eval/seeds.jsonl")
         rows = load_questions(path)[: args.limit or None]
         folders = sorted({str(Path(f.path).parent) for f in service.index.catalog.files()})
-        extractive = AnswerService(settings.model_copy(update={"answer_mode": "extractive"}), service.index)
+        extractive = AnswerService(settings.model_copy(update={"answer_mode": "extractive"}), service.index, records=service.records)
         variants = compare(extractive, rows, folders, llm=settings.answer_mode == "llm" or bool(getattr(args, "llm", False)))
         table = compare_table(variants)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -356,7 +357,7 @@ def run_cli(args, settings) -> int:
         print(f"\nwritten: {stem}.md, {stem}.json, {stem}.png")
         return 0
     if getattr(args, "calibrate", False):
-        calibration_service = AnswerService(settings.model_copy(update={"refusal_threshold": 0.0}), service.index)
+        calibration_service = AnswerService(settings.model_copy(update={"refusal_threshold": 0.0}), service.index, records=service.records)
         by_set = {Path(name).stem: run_set(calibration_service, load_questions(Path(name))[: args.limit or None])
                   for name in files or ["eval/seeds.jsonl"]}
         print(calibration_report(by_set))
@@ -372,12 +373,14 @@ def run_cli(args, settings) -> int:
 def _evaluate_one(service: AnswerService, settings, path: Path, args, out_dir: Path) -> int:
     import sys
 
+    from ..index.identity import collection_name
+
     rows = load_questions(path)[: args.limit or None]
     started = time.perf_counter()
     results = run_set(service, rows)
     figures = metrics(results)
     paths = write_report(path.stem, results, figures, out_dir,
-                         f"index {settings.collection_name()}, answer mode {settings.answer_mode}, "
+                         f"index {collection_name(settings)}, answer mode {settings.answer_mode}, "
                          f"{len(rows)} questions in {time.perf_counter() - started:.0f}s")
     print(f"== {path.name}")
     for key, value in figures.items():

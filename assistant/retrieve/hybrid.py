@@ -11,12 +11,12 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from .config import Settings
-from .embedding import Embedder
-from .lexical import LexicalIndex
-from .store import ChromaStore
-from .types import Filters, Hit
-from .vectors import VectorMatrix
+from ..core.config import Settings
+from ..index.embedding import Embedder
+from ..index.lexical import LexicalIndex
+from ..index.store import ChromaStore
+from ..core.types import Filters, Hit
+from ..index.vectors import VectorMatrix
 
 PREFERENCE_BOOST = 1.5  # a passage of the body and dates the question names counts as much as 1.5 of another
 ITEM_NUMBER_BOOST = 2.0

@@ -6,14 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import Catalog
-from .config import Settings
-from .embedding import Embedder, make_embedder
-from .errors import MinutesError
-from .lexical import LexicalIndex
-from .retrieve import Retriever
-from .store import ChromaStore
-from .vectors import VectorMatrix
+from ..index.catalog import Catalog, FileRecord
+from ..core.config import Settings
+from ..index.embedding import Embedder, TokenCounter, make_embedder
+from ..index.identity import collection_name, embedding_identity, resolved_backend
+from ..core.errors import MinutesError
+from ..index.lexical import LexicalIndex
+from .hybrid import Retriever
+from ..index.store import ChromaStore
+from ..index.vectors import VectorMatrix
 
 
 @dataclass
@@ -25,10 +26,16 @@ class MinutesIndex:
     lexical: LexicalIndex
     retriever: Retriever = field(init=False)
 
+    # What ingest builds with, handed over with the index so that ingest imports neither the
+    # catalogue nor the embedder: the row written per file, and the token counter a reader
+    # process makes for the chunker (a class: it crosses to the process by name).
+    file_record = FileRecord
+    token_counter = TokenCounter
+
     def __post_init__(self) -> None:
         # An embedded index searches its vectors in memory; a Chroma server searches its own.
         vectors = None if self.settings.chroma_url else VectorMatrix(
-            self.store, self.lexical, Path(self.settings.index_dir) / f"{self.settings.collection_name()}.vectors.npy")
+            self.store, self.lexical, Path(self.settings.index_dir) / f"{collection_name(self.settings)}.vectors.npy")
         self.retriever = Retriever(self.settings, self.embedder, self.store, self.lexical, vectors)
 
     @classmethod
@@ -38,21 +45,21 @@ class MinutesIndex:
         # The embedder's own backend names the index, so its vectors never join another kind's;
         # the settings kept with the index say that backend too, for everything named after it.
         backend = getattr(embedder, "backend", None)
-        if backend and backend != settings.resolved_backend():
+        if backend and backend != resolved_backend(settings):
             settings = settings.model_copy(update={"embedding_backend": backend})
-        name = settings.collection_name()
+        name = collection_name(settings)
         folder = Path(settings.index_dir)
         if folder.exists() and not folder.is_dir():
             raise MinutesError(f"the index folder {folder} is a file: give --index (or MINUTES_INDEX_DIR) a folder")
         if not create and not (folder / f"{name}.sqlite").is_file():
             others = sorted(p.stem for p in folder.glob("minutes-*.sqlite")) if folder.is_dir() else []
             hint = (f"; it holds {', '.join(others)}, built with other embedding or chunking settings "
-                    f"(this run uses {settings.embedding_identity()}, chunk settings "
+                    f"(this run uses {embedding_identity(settings)}, chunk settings "
                     f"{settings.embed_max_tokens}/{settings.chunker}: see MINUTES_EMBEDDING_BACKEND)") if others else ""
             raise MinutesError(f"there is no index at {folder}{hint}: run `minutes ingest PATH` first"
                                + (" (or point --index at an existing one)" if not folder.exists() else ""))
         catalog = Catalog(folder / f"{name}.sqlite")
-        store = ChromaStore(name, folder, settings.chroma_url, settings.embedding_identity(),
+        store = ChromaStore(name, folder, settings.chroma_url, embedding_identity(settings),
                             read_only=catalog.read_only)
         lexical = LexicalIndex(catalog, folder / f"{name}.bm25")
         return cls(settings, embedder, catalog, store, lexical)
@@ -60,8 +67,8 @@ class MinutesIndex:
     def view(self, level: str) -> "MinutesIndex":
         """The index as a user of `level` sees it: officers see all of it; public users see
         public text only (catalogue, BM25 and every hit resolved through them)."""
-        from .access import LEVELS, OFFICER
-        from .lexical import PublicLexical
+        from ..core.access import LEVELS, OFFICER
+        from ..index.lexical import PublicLexical
 
         if level not in LEVELS:
             raise MinutesError(f"unknown access level {level!r}: use {' or '.join(LEVELS)}")

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .errors import MinutesError
-from .types import Chunk
+from ..core.errors import MinutesError
+from ..core.types import Chunk
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Bumped whenever chunking changes, so a new index is built instead of mixing chunk kinds.
 CHUNKING_VERSION = "s5"
@@ -89,19 +89,3 @@ class Settings(BaseSettings):
     )
     moderngov_max_document_mb: int = Field(50, description="a linked document larger than this is skipped")
 
-    def resolved_backend(self) -> str:
-        from .embedding import resolve_backend
-
-        return resolve_backend(self.embedding_backend, self.embedding_model_path, self.embedding_onnx_dir)
-
-    def embedding_identity(self, backend: str | None = None) -> str:
-        """The model name an index records: with the backend, since int8 vectors differ from fp32 ones."""
-        from .embedding import model_identity
-
-        return model_identity(self.embedding_model, backend or self.resolved_backend())
-
-    def collection_name(self, backend: str | None = None) -> str:
-        """Encodes model, backend and chunking, so changing any builds a new collection
-        (the torch backend keeps the name indexes had before backends were chosen)."""
-        model = "".join(c if c.isalnum() else "-" for c in self.embedding_identity(backend).lower())
-        return f"minutes-{model}-{self.embed_max_tokens}-{self.chunker}-{CHUNKING_VERSION}"[:63]
