@@ -112,6 +112,7 @@ def find_decisions(segments: list[Segment]) -> list[Found]:
 
 
 INTERJECTION_END_ONLY = re.compile(r"\S.*\*{3}\s*$", re.S)
+MOTION_HEAD = 300  # characters of a paragraph read for the mover or a consent motion
 
 
 def _step(w: _Walk, seg: Segment) -> Segment | None:
@@ -186,7 +187,7 @@ def _on_paragraph(w: _Walk, seg: Segment) -> None:
         m = ACTION_LINE.match(text)
         owner = action_owner(m["body"]) if m else ""
         w.add(Found(seg, "action", text, None, _item_num(w, seg), _item_title(w, seg), owner=owner))
-    elif seg.kind == "motion" or (seg.kind == "vote" and MOVED.search(text[:300]) and mover_of(text)):
+    elif seg.kind == "motion" or (seg.kind == "vote" and MOVED.search(text[:MOTION_HEAD]) and mover_of(text)):
         _on_motion(w, seg)
     elif seg.kind == "vote" or (seg.kind == "discussion" and CLOSED_SESSION_REPORT.match(text)):
         if CLOSED_SESSION_REPORT.match(text) or seg.title == "Closed Session Report":
@@ -331,7 +332,7 @@ def _on_motion(w: _Walk, seg: Segment) -> None:
               mover=mover_of(text), seconder=seconder_of(text), vote=vote)
     if not (f.mover or f.seconder or vote.recorded):
         return  # 'the buildings cannot be moved ...': not a motion
-    if STRONG_CONSENT.search(text[:300]) or CONSENT_MOTION.search(text[:300]) and (
+    if STRONG_CONSENT.search(text[:MOTION_HEAD]) or CONSENT_MOTION.search(text[:MOTION_HEAD]) and (
             not w.item or not w.item.num or w.item.star or "consent" in seg.title.lower()):
         w.consent = f
         f.kind, f.item, f.title = "motion", "", seg.title or "Consent Calendar"

@@ -45,6 +45,7 @@ from .moderngov_client import (
 from .watch import record_sync
 
 STATE_NAME = "sync-state.json"
+DEFAULT_DAYS = 365  # without --since, the sync reaches back this many days before --until
 MINUTES_WORD = re.compile(r"\bminute[sd]?\b", re.I)
 
 
@@ -162,7 +163,7 @@ def sync_moderngov(
     settings = index.settings
     today = today or date.today()
     until = until or today.isoformat()
-    since = since or (date.fromisoformat(until) - timedelta(days=365)).isoformat()
+    since = since or (date.fromisoformat(until) - timedelta(days=DEFAULT_DAYS)).isoformat()
     if since > until:
         raise MinutesError(f"--since {since} is after --until {until}")
     own_client = client is None

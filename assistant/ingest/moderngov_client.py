@@ -24,6 +24,7 @@ from ..errors import MinutesError
 
 USER_AGENT = f"council-minutes-assistant/{__version__} (minutes sync moderngov; one request at a time)"
 SERVICE = "mgWebService.asmx"
+MAX_RETRY_AFTER = 120.0  # seconds: a longer Retry-After is waited this long
 
 
 class FetchError(MinutesError):
@@ -322,6 +323,6 @@ class ModernGovClient:
     def _retry_pause(self, attempt: int, problem: str) -> float:
         pause = self.backoff * 2 ** (attempt - 1)
         if self._retry_after.strip().isdigit():
-            pause = max(pause, min(float(self._retry_after), 120.0))
+            pause = max(pause, min(float(self._retry_after), MAX_RETRY_AFTER))
         self._retry_after = ""
         return pause

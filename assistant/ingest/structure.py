@@ -57,6 +57,11 @@ PROCEDURAL = re.compile(
 CLOSED_SESSION_REPORT = re.compile(r"^\s*(?:following the closed session|the city clerk announced that:?$)", re.I)
 NAMED_SECTION = re.compile(r"^\s*(?:adjournment|roll call|consent calendar|closed session|oral communications.*|"
                            r"council referrals|council communications|city manager communications|agenda changes)\s*$", re.I)
+SECTION_WORDS = 12  # an agenda section heading is at most this many words
+MEETING_TITLE_WORDS = 40  # a mixed-case meeting title paragraph is at most this many words
+ITEM_TITLE_WORDS = 40  # an item's title is cut to this many words
+CLASSIFY_HEAD = 400  # characters of a paragraph read for a motion
+VOTE_PARAGRAPHS = 3  # vote paragraphs after a motion kept with it
 SKIP_LINES = re.compile(r"^\s*(?:supporting documents:?|additional documents:?|minutes:?)\s*$", re.I)
 
 
@@ -262,7 +267,7 @@ class _Parser:
         """An agenda section heading (CONSENT CALENDAR, CLOSED SESSION): what follows until
         the next numbered item belongs to it."""
         text = para.text
-        if not ((UPPER_HEADING.match(text) or NAMED_SECTION.match(text)) and len(text.split()) <= 12
+        if not ((UPPER_HEADING.match(text) or NAMED_SECTION.match(text)) and len(text.split()) <= SECTION_WORDS
                 and not text.rstrip().endswith(".")):
             return False
         if self.doc.kind == "pdf" or not self.state.title:
@@ -287,7 +292,7 @@ class _Parser:
         elif kind == "motion":
             # A motion stays whole with its second and its vote.
             j = i + 1
-            while j < len(paras) and j <= i + 3 and classify(paras[j].text) == "vote":
+            while j < len(paras) and j <= i + VOTE_PARAGRAPHS and classify(paras[j].text) == "vote":
                 j += 1
         else:
             if kind == "discussion" and not self.state.item and not self.state.title and PROCEDURAL.match(text):
@@ -332,7 +337,7 @@ def _is_meeting_title(title_words: str, text: str) -> bool:
     Wereham Parish Council held on ...', not 'Minutes of the last meeting were agreed.'"""
     if title_words.isupper():
         return True
-    return len(text.split()) <= 40 and not SENTENCE_VERB.search(text)
+    return len(text.split()) <= MEETING_TITLE_WORDS and not SENTENCE_VERB.search(text)
 
 
 def classify(text: str) -> str:
@@ -341,7 +346,7 @@ def classify(text: str) -> str:
         return "action"
     if RESOLUTION_START.match(text):
         return "resolution"
-    head = text[:400]
+    head = text[:CLASSIFY_HEAD]
     if MOTION.search(head) and re.search(r"\b(?:moved|motion)\b", head, re.I):
         return "motion"
     if VOTE.search(text):
@@ -385,7 +390,7 @@ def _item_title(rest: str) -> str:
     """The title of a US item: its heading without the trailing outcome word, cut short."""
     title = OUTCOME_TAIL.sub("", rest.strip())
     words = title.split()
-    return " ".join(words[:40]) + (" …" if len(words) > 40 else "")
+    return " ".join(words[:ITEM_TITLE_WORDS]) + (" …" if len(words) > ITEM_TITLE_WORDS else "")
 
 
 def _modgov_numbered_title(text: str, state: _State) -> bool:
