@@ -4,7 +4,9 @@ kept beside the index, listed, traced across meetings and quoted in answers.
 The modules import only downward, in this order:
 
 - `records`: the `Decision` and `TimelineEntry` data;
-- `extract`: finds decisions in a file's Segments (pure functions, no database);
+- `extract`: finds decisions in a file's Segments (pure functions, no database), with
+  `names` (people and titles) < `votes` (votes, movers, seconders) < `wording` (other
+  outcome wording, references) < `walk` (the state machine over the segments) under it;
 - `history`: an item's dated timeline across meetings and committees;
 - `register`: the SQLite table beside the chunks, the ingest hook that fills it, and
   `DecisionRegister` to read it;

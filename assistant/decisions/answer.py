@@ -26,7 +26,15 @@ LATEST = re.compile(
     re.I,
 )
 MOVER_QUESTION = re.compile(r"\b(?:mov(?:e|ed|er)|second(?:ed|er)?|propos(?:e|ed|er))\b", re.I)
-MIN_COVERAGE = 0.5
+MIN_COVERAGE = 0.5  # the least share of the question's weighted words the best record must hold
+HIT_SHARE = 0.6  # ... and at least this share of the best retrieved passage's coverage (of the first TOP_HITS)
+TOP_HITS = 5
+NEAR_BEST = 0.9  # further records kept when their coverage is this close to the best's
+SEARCHED = 30  # BM25 hits of the question searched for records beside the retrieved passages
+ACTION_PENALTY = 0.3  # taken off an action's coverage when the question asks for no action
+VOTE_BONUS = 0.1  # added for a record with a mover or a vote when the question asks how it was voted
+RANK_PENALTY = 0.002  # taken off per place of the record's passage in the retrieval order ...
+UNRANKED = 50  # ... counted as this place when its passage was not retrieved
 
 
 def is_latest_question(text: str) -> bool:
@@ -62,7 +70,7 @@ def matching_records(register, plan, hits, limit: int = 3) -> list:
     if not weigher.terms:
         return []
     chunk_ids = [h.chunk.id for h in hits]
-    chunk_ids += [cid for cid, _ in register.lexical.search(plan.standalone, 30, plan.filters)]
+    chunk_ids += [cid for cid, _ in register.lexical.search(plan.standalone, SEARCHED, plan.filters)]
     rank = {cid: i for i, cid in enumerate(dict.fromkeys(chunk_ids))}
     records = [d for d in register.in_chunks(rank) if plan.filters.accepts(_meta(d))]
     if not records:
@@ -77,29 +85,29 @@ def matching_records(register, plan, hits, limit: int = 3) -> list:
             continue  # another council's, or a meeting months from the one asked about: the passages may still answer
         cov = weigher.coverage(f"{d.title} {d.item} {d.text} {d.action_owner} {d.committee}")
         if d.kind == "action" and not wants_action and plan.intent != "who":
-            cov -= 0.3
+            cov -= ACTION_PENALTY
         if plan.intent == "vote" and (d.mover or d.ayes is not None or d.unanimous):
-            cov += 0.1
+            cov += VOTE_BONUS
         if plan.intent == "who":
             if wants_mover and not (d.mover or d.seconder):
                 continue
             if not wants_mover and not (d.action_owner or d.mover):
                 continue
         # The body and dates the question names rank the records; they exclude none.
-        scored.append(((cov - 0.002 * rank.get(d.chunk_id, 50)) * preference_factor(plan.prefer, _meta(d)), cov, d))
+        scored.append(((cov - RANK_PENALTY * rank.get(d.chunk_id, UNRANKED)) * preference_factor(plan.prefer, _meta(d)), cov, d))
     if not scored:
         return []
     scored.sort(key=lambda s: -s[0])
     best_score, best_cov, best = scored[0]
-    top_hit = max((weigher.hit_coverage(h) for h in hits[:5]), default=0.0)
-    if best_cov < MIN_COVERAGE or best_cov < 0.6 * top_hit:
+    top_hit = max((weigher.hit_coverage(h) for h in hits[:TOP_HITS]), default=0.0)
+    if best_cov < MIN_COVERAGE or best_cov < HIT_SHARE * top_hit:
         return []
     chosen = [best]
     for score, cov, d in scored[1:]:
         if len(chosen) >= limit:
             break
         same_item = d.source == best.source and (d.item, d.title) == (best.item, best.title)
-        if cov >= 0.9 * best_cov and (same_item or plan.intent == "decision") and d.text not in {c.text for c in chosen}:
+        if cov >= NEAR_BEST * best_cov and (same_item or plan.intent == "decision") and d.text not in {c.text for c in chosen}:
             chosen.append(d)
     return chosen
 

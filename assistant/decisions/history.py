@@ -25,6 +25,14 @@ from .extract import references
 from .records import TimelineEntry
 
 MAX_ENTRIES = 40
+PASSAGES_SEARCHED = 120  # BM25 hits read for the topic
+PASSAGE_FLOOR = 0.5  # the least share of the topic's weighted words a passage must hold ...
+PASSAGE_SHARE = 0.75  # ... or this share of the best passage's coverage, when that is higher
+PHRASE_BONUS = 0.2  # added to a text's coverage when it holds the topic's words as a phrase
+TITLE_WEIGHT = 2.0  # an item whose title holds the topic counts this much for its council
+REFERENCES_FOLLOWED = 20  # report, resolution and item numbers whose other passages join the thread
+DECISION_FLOOR = 0.6  # a decision's own coverage needed (or the passage threshold, when lower)
+ORDINAL_SPAN = 10000  # entry order: a chunk's ordinal * this + the decision's ordinal in the file
 ITEM_NUMBER = re.compile(r"(?:^|\n)\s*(?:\*{3}\s*)?\(\s*\*?\s*(\d{2,4}\s?-\s?\d{1,4}(?:\s?[A-Z]{1,5}){0,2})\s*[/)]")
 SENTENCE = re.compile(r"(?<=[.!?;])[\"”’)]?\s+(?=[A-Z(\"“‘\[])")
 _MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
@@ -86,7 +94,7 @@ class _Topic:
         present = set(self.lexical.terms(text))
         score = sum(w for t, w in self.weights.items() if t in present) / self.total
         if self.is_phrase and self.has_phrase(text):
-            score += 0.2
+            score += PHRASE_BONUS
         return score
 
     def has_phrase(self, text: str) -> bool:
@@ -102,15 +110,32 @@ def _plain_spaced(text: str) -> str:
 
 
 def build_history(register, topic: str, filters: Filters = Filters(), max_entries: int = MAX_ENTRIES) -> History:
+    """The topic's timeline: the passages about it (1), kept to one council (2), joined by the
+    passages naming the same numbers (3), made into entries (4), the most relevant of which are
+    kept and dated (5)."""
     lexical = register.lexical
     t = _Topic(lexical, topic)
     history = History(topic)
     if not t.terms:
         return history
+    kept, threshold = _topic_passages(lexical, t, filters)
+    if not kept:
+        return history
+    council = _choose_council(history, kept, t, filters)
+    refs = _add_referenced(register, kept, threshold, council, filters)
+    entries = _entries(register, kept, t, threshold, refs)
+    chosen = _date_by_text(register, _most_relevant(entries, max_entries))
+    chosen.sort(key=_order)
+    latest = _latest(chosen)
+    history.entries = [replace(e, latest=True) if e is latest else e for e in chosen]
+    return history
 
-    # 1. passages about the topic
+
+def _topic_passages(lexical, t: _Topic, filters: Filters) -> tuple[dict[str, tuple[float, Chunk, str]], float]:
+    """1. The passages about the topic, {chunk id: (coverage, chunk, link)}, with the coverage
+    they had to reach: at least PASSAGE_FLOOR, and PASSAGE_SHARE of the best passage's."""
     scored: dict[str, tuple[float, Chunk, str]] = {}
-    for chunk_id, _score in lexical.search(t.query, 120, filters):
+    for chunk_id, _score in lexical.search(t.query, PASSAGES_SEARCHED, filters):
         chunk = lexical.chunk(chunk_id)
         if chunk is None:
             continue
@@ -120,13 +145,13 @@ def build_history(register, topic: str, filters: Filters = Filters(), max_entrie
         # the topic's words as a phrase ('improvement plan') where some passages have it
         scored = {cid: sc for cid, sc in scored.items() if t.has_phrase(sc[1].title + " " + sc[1].text)}
     best = max((s[0] for s in scored.values()), default=0.0)
-    threshold = max(0.5, 0.75 * best)
-    kept = {cid: s for cid, s in scored.items() if s[0] >= threshold}
-    if not kept:
-        return history
+    threshold = max(PASSAGE_FLOOR, PASSAGE_SHARE * best)
+    return {cid: s for cid, s in scored.items() if s[0] >= threshold}, threshold
 
-    # 2. the council whose thread it is (most meeting items about it, titles counting double);
-    # the others are counted and named, not mixed in
+
+def _choose_council(history: History, kept: dict, t: _Topic, filters: Filters) -> str:
+    """2. The council whose thread it is (most meeting items about it, titles counting
+    TITLE_WEIGHT times); the others' passages leave `kept` and are counted and named."""
     weight: dict[str, float] = {}
     seen_items: set = set()
     for cov, chunk, _ in sorted(kept.values(), key=lambda s: -s[0]):
@@ -134,29 +159,37 @@ def build_history(register, topic: str, filters: Filters = Filters(), max_entrie
         if not chunk.council or key in seen_items:
             continue
         seen_items.add(key)
-        weight[chunk.council] = weight.get(chunk.council, 0.0) + cov * (2.0 if t.has_phrase(chunk.title) else 1.0)
+        factor = TITLE_WEIGHT if t.has_phrase(chunk.title) else 1.0
+        weight[chunk.council] = weight.get(chunk.council, 0.0) + cov * factor
     council = filters.council or (max(weight, key=lambda c: (weight[c], c)) if weight else "")
     history.council = council
     for cid, (cov, chunk, _) in list(kept.items()):
         if council and chunk.council and chunk.council.lower() != council.lower():
             history.other_councils[chunk.council] = history.other_councils.get(chunk.council, 0) + 1
             del kept[cid]
+    return council
 
-    # 3. passages that name the same report, resolution, ordinance or item numbers
+
+def _add_referenced(register, kept: dict, threshold: float, council: str, filters: Filters) -> dict[str, str]:
+    """3. Passages that name the same report, resolution, ordinance or item numbers join
+    `kept`. Returns the references found, {reference: first chunk id naming it}."""
     refs: dict[str, str] = {}
     for cov, chunk, _ in kept.values():
         for ref in references(chunk.text):
             refs.setdefault(ref, chunk.id)
-    for ref in list(refs)[:20]:
+    for ref in list(refs)[:REFERENCES_FOLLOWED]:
         for chunk in _chunks_naming(register, ref):
             if chunk.id in kept or not filters.accepts(chunk.metadata()):
                 continue
             if council and chunk.council and chunk.council.lower() != council.lower():
                 continue
             kept[chunk.id] = (threshold, chunk, f"reference {ref}")
+    return refs
 
-    # 4. entries: a meeting item's relevant decisions (wherever on the item they are
-    # recorded), or its best passage
+
+def _entries(register, kept: dict, t: _Topic, threshold: float, refs: dict) -> list[tuple[float, TimelineEntry]]:
+    """4. (relevance, entry) for each meeting item: its relevant decisions (wherever on the
+    item they are recorded), or its best passage; and earlier decisions its minutes report."""
     by_chunk: dict[str, list] = {}
     for d in register.in_chunks(kept):
         by_chunk.setdefault(d.chunk_id, []).append(d)
@@ -170,37 +203,53 @@ def build_history(register, topic: str, filters: Filters = Filters(), max_entrie
     for cov, chunk, link in kept.values():
         groups.setdefault((chunk.source, chunk.date, chunk.meeting, chunk.item or chunk.title), []).append((cov, chunk, link))
     entries = []
-    for (source, date, _meeting, item), members in groups.items():
+    for (source, _date, _meeting, _item), members in groups.items():
         members.sort(key=lambda m: (-m[0], m[1].ordinal))
-        candidates = {}
-        for cov, chunk, link in sorted(members, key=lambda m: m[1].ordinal):
-            for d in by_chunk.get(chunk.id, []):
-                candidates.setdefault(d.id, (d, link))
-        link = members[0][2]
-        numbers = {members[0][1].item} if members[0][1].item else set()
-        for _, chunk, _ in members:  # item headings printed in the passages ('(22-186 A) Resolution ...')
-            numbers.update(re.sub(r"\s", "", m[1]) for m in ITEM_NUMBER.finditer(chunk.text))
-        for number in numbers:
-            for d in by_item.get((source, number), []):
-                candidates.setdefault(d.id, (d, link))
-        found = []
-        for d, link in candidates.values():
-            own = t.coverage(f"{d.title} {d.item} {d.text}")
-            linked = link.startswith("reference") and any(r in d.refs for r in refs)
-            if own >= min(threshold, 0.6) or linked:
-                found.append((own, d, link))
+        found = _item_decisions(source, members, by_chunk, by_item, t, threshold, refs)
         if found:
             for own, d, link in found:
-                ordinal = ordinal_of.get(d.chunk_id, 0) * 10000 + d.ordinal
+                ordinal = ordinal_of.get(d.chunk_id, 0) * ORDINAL_SPAN + d.ordinal
                 entries.append((own, replace(_decision_entry(d, link), ordinal=ordinal)))
         else:
             cov, chunk, link = members[0]
-            entries.append((cov, replace(_discussion_entry(chunk, t, link), ordinal=chunk.ordinal * 10000)))
+            entries.append((cov, replace(_discussion_entry(chunk, t, link), ordinal=chunk.ordinal * ORDINAL_SPAN)))
         entries.extend((cov, e) for cov, e in _reported([m[1] for m in members], t, threshold))
+    return entries
 
-    # 5. keep the most relevant, then date the undated ones by what their text says
+
+def _item_decisions(source: str, members: list, by_chunk: dict, by_item: dict, t: _Topic, threshold: float,
+                    refs: dict) -> list[tuple[float, object, str]]:
+    """(relevance, decision, link) of one meeting item's decisions that are about the topic:
+    those in its passages, and those recorded on the item numbers its passages print."""
+    candidates = {}
+    for cov, chunk, link in sorted(members, key=lambda m: m[1].ordinal):
+        for d in by_chunk.get(chunk.id, []):
+            candidates.setdefault(d.id, (d, link))
+    link = members[0][2]
+    numbers = {members[0][1].item} if members[0][1].item else set()
+    for _, chunk, _ in members:  # item headings printed in the passages ('(22-186 A) Resolution ...')
+        numbers.update(re.sub(r"\s", "", m[1]) for m in ITEM_NUMBER.finditer(chunk.text))
+    for number in numbers:
+        for d in by_item.get((source, number), []):
+            candidates.setdefault(d.id, (d, link))
+    found = []
+    for d, link in candidates.values():
+        own = t.coverage(f"{d.title} {d.item} {d.text}")
+        linked = link.startswith("reference") and any(r in d.refs for r in refs)
+        if own >= min(threshold, DECISION_FLOOR) or linked:
+            found.append((own, d, link))
+    return found
+
+
+def _most_relevant(entries: list[tuple[float, TimelineEntry]], max_entries: int) -> list[TimelineEntry]:
+    """5a. The most relevant entries, at most `max_entries`."""
     entries.sort(key=lambda ce: -ce[0])
-    chosen = [e for _, e in entries[:max_entries]]
+    return [e for _, e in entries[:max_entries]]
+
+
+def _date_by_text(register, chosen: list[TimelineEntry]) -> list[TimelineEntry]:
+    """5b. Entries whose minutes state no date, placed after the latest date their text
+    mentions as past."""
     dated_by_text: dict[str, tuple[str, str]] = {}
     for i, e in enumerate(chosen):
         if e.date_basis == "not stated":
@@ -210,10 +259,7 @@ def build_history(register, topic: str, filters: Filters = Filters(), max_entrie
             if sort_date:
                 chosen[i] = replace(e, date_basis="inferred", sort_date=sort_date + "~",
                                     when=f"date not stated (after {mentioned}, by the dates its text mentions)")
-    chosen.sort(key=_order)
-    latest = _latest(chosen)
-    history.entries = [replace(e, latest=True) if e is latest else e for e in chosen]
-    return history
+    return chosen
 
 
 def _order(e) -> tuple:
@@ -276,7 +322,7 @@ def _reported(chunks: list[Chunk], t: _Topic, threshold: float) -> list:
             if not m or FUTURE.search(sentence[: m.start()]):
                 continue
             cov = t.coverage(sentence)
-            if cov < min(threshold, 0.6):
+            if cov < min(threshold, DECISION_FLOOR):
                 continue
             sort_date, shown = _parse_when(m["when"])
             if not sort_date:
@@ -286,7 +332,7 @@ def _reported(chunks: list[Chunk], t: _Topic, threshold: float) -> list:
                 kind="decision", text=sentence, source=chunk.source, page=chunk.page_start, chunk_id=chunk.id,
                 outcome=_reported_outcome(m["verb"]), when=f"{shown} (reported in later minutes)",
                 date_basis="reported", sort_date=sort_date, decision_kind="reported", link="reported",
-                reported_in=chunk.committee, ordinal=chunk.ordinal * 10000,
+                reported_in=chunk.committee, ordinal=chunk.ordinal * ORDINAL_SPAN,
             )))
     return out
 

@@ -70,8 +70,42 @@ def evaluate(gold: list[dict], decisions: list) -> dict:
     gold_keys: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in gold:
         gold_keys[(row["file"], _key(row["item"]))].append(row)
-    files = {row["file"] for row in gold}
+    extracted, unannotated, outside = _match(gold_keys, {row["file"] for row in gold}, decisions)
+    counts = {"item": {"tp": 0, "fp": 0, "fn": 0}, "action": {"tp": 0, "fp": 0, "fn": 0}}
+    field_hits = defaultdict(int)
+    field_total = defaultdict(int)
+    problems = []
+    for key, rows in gold_keys.items():
+        found = sorted(extracted.get(key, []), key=lambda d: d.ordinal)
+        _judge_item(key, rows, found, counts, field_hits, field_total, problems)
+        _judge_actions(key, rows, found, counts, field_hits, field_total, problems)
+    for d in unannotated:
+        kind = "action" if d.kind == "action" else "item"
+        counts[kind]["fp"] += 1
+        problems.append({"file": Path(d.source).name, "item": d.item or d.title[:40],
+                         "problem": "extracted on an item the sample does not annotate", "extracted": d.text[:120]})
+    total = {k: counts["item"][k] + counts["action"][k] for k in ("tp", "fp", "fn")}
+    rates = {name: {"correct": field_hits[name], "of": field_total[name],
+                    "rate": _round(field_hits[name] / field_total[name]) if field_total[name] else None}
+             for name in ("outcome", "mover", "seconder", "votes", "mover_when_recorded", "seconder_when_recorded",
+                          "votes_when_recorded", "text_verbatim", "action_owner")}
+    return {
+        "annotated_items": len(gold_keys),
+        "annotated_rows": len(gold),
+        "has_decision": _precision_recall(total),
+        "item_decisions": _precision_recall(counts["item"]),
+        "actions": _precision_recall(counts["action"]),
+        "fields": rates,
+        "not_judged": {"count": len(outside), "why": "decisions outside numbered items (consent-calendar motions, "
+                       "motions under a section heading); the sample annotates numbered items only",
+                       "examples": [d.text[:100] for d in outside[:10]]},
+        "problems": problems,
+    }
 
+
+def _match(gold_keys: dict, files: set, decisions: list) -> tuple[dict, list, list]:
+    """The sample's files' decisions by annotated (file, item key); those on items the sample
+    does not annotate; and those outside numbered items in the PDFs (not judged)."""
     extracted: dict[tuple[str, str], list] = defaultdict(list)
     unannotated, outside = [], []
     for d in decisions:
@@ -86,74 +120,56 @@ def evaluate(gold: list[dict], decisions: list) -> dict:
             unannotated.append(d)
             continue
         extracted[key].append(d)
+    return extracted, unannotated, outside
 
-    counts = {"item": {"tp": 0, "fp": 0, "fn": 0}, "action": {"tp": 0, "fp": 0, "fn": 0}}
-    field_hits = defaultdict(int)
-    field_total = defaultdict(int)
-    problems = []
-    for key, rows in gold_keys.items():
-        found = sorted(extracted.get(key, []), key=lambda d: d.ordinal)
-        gold_item = next((r for r in rows if r["has_decision"] and not _is_action(r)), None)
-        ext_items = [d for d in found if d.kind != "action" and d.outcome]  # a motion with no recorded outcome is no decision
-        ext_item = ext_items[-1] if ext_items else None
-        if gold_item and ext_item:
-            counts["item"]["tp"] += 1
-            _compare(gold_item, ext_item, field_hits, field_total, problems)
-        elif gold_item:
-            counts["item"]["fn"] += 1
-            problems.append({"file": key[0], "item": gold_item["item"], "problem": "missed",
-                             "gold": gold_item.get("decision_text")})
-        elif ext_item:
-            counts["item"]["fp"] += 1
-            problems.append({"file": key[0], "item": rows[0]["item"], "problem": "extracted, not in sample",
-                             "extracted": ext_item.text[:120], "kind": ext_item.kind})
-        gold_actions = [r for r in rows if _is_action(r)]
-        ext_actions = [d for d in found if d.kind == "action"]
-        for r in gold_actions:
-            match = next((d for d in ext_actions if _squash(r["decision_text"])[:40] in _squash(d.text)), None)
-            if match is not None:
-                ext_actions.remove(match)
-                counts["action"]["tp"] += 1
-                field_total["action_owner"] += 1
-                owner = re.search(r"owner ([\w' -]+)", r.get("note") or "")
-                if owner and _norm(owner[1]) == _norm(match.action_owner):
-                    field_hits["action_owner"] += 1
-            else:
-                counts["action"]["fn"] += 1
-                problems.append({"file": key[0], "item": r["item"], "problem": "missed action",
-                                 "gold": r["decision_text"]})
-        for d in ext_actions:
-            counts["action"]["fp"] += 1
-            problems.append({"file": key[0], "item": rows[0]["item"], "problem": "action not in sample",
-                             "extracted": d.text[:120]})
-    for d in unannotated:
-        kind = "action" if d.kind == "action" else "item"
-        counts[kind]["fp"] += 1
-        problems.append({"file": Path(d.source).name, "item": d.item or d.title[:40],
-                         "problem": "extracted on an item the sample does not annotate", "extracted": d.text[:120]})
 
-    def pr(c: dict) -> dict:
-        p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else None
-        r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else None
-        return {**c, "precision": _round(p), "recall": _round(r)}
+def _judge_item(key: tuple, rows: list[dict], found: list, counts: dict, hits: dict, total: dict,
+                problems: list) -> None:
+    """An annotated item's decision against the item's last extracted decision."""
+    gold_item = next((r for r in rows if r["has_decision"] and not _is_action(r)), None)
+    ext_items = [d for d in found if d.kind != "action" and d.outcome]  # a motion with no recorded outcome is no decision
+    ext_item = ext_items[-1] if ext_items else None
+    if gold_item and ext_item:
+        counts["item"]["tp"] += 1
+        _compare(gold_item, ext_item, hits, total, problems)
+    elif gold_item:
+        counts["item"]["fn"] += 1
+        problems.append({"file": key[0], "item": gold_item["item"], "problem": "missed",
+                         "gold": gold_item.get("decision_text")})
+    elif ext_item:
+        counts["item"]["fp"] += 1
+        problems.append({"file": key[0], "item": rows[0]["item"], "problem": "extracted, not in sample",
+                         "extracted": ext_item.text[:120], "kind": ext_item.kind})
 
-    total = {k: counts["item"][k] + counts["action"][k] for k in ("tp", "fp", "fn")}
-    rates = {name: {"correct": field_hits[name], "of": field_total[name],
-                    "rate": _round(field_hits[name] / field_total[name]) if field_total[name] else None}
-             for name in ("outcome", "mover", "seconder", "votes", "mover_when_recorded", "seconder_when_recorded",
-                          "votes_when_recorded", "text_verbatim", "action_owner")}
-    return {
-        "annotated_items": len(gold_keys),
-        "annotated_rows": len(gold),
-        "has_decision": pr(total),
-        "item_decisions": pr(counts["item"]),
-        "actions": pr(counts["action"]),
-        "fields": rates,
-        "not_judged": {"count": len(outside), "why": "decisions outside numbered items (consent-calendar motions, "
-                       "motions under a section heading); the sample annotates numbered items only",
-                       "examples": [d.text[:100] for d in outside[:10]]},
-        "problems": problems,
-    }
+
+def _judge_actions(key: tuple, rows: list[dict], found: list, counts: dict, hits: dict, total: dict,
+                   problems: list) -> None:
+    """An annotated item's actions against its extracted actions, matched by their text."""
+    gold_actions = [r for r in rows if _is_action(r)]
+    ext_actions = [d for d in found if d.kind == "action"]
+    for r in gold_actions:
+        match = next((d for d in ext_actions if _squash(r["decision_text"])[:40] in _squash(d.text)), None)
+        if match is not None:
+            ext_actions.remove(match)
+            counts["action"]["tp"] += 1
+            total["action_owner"] += 1
+            owner = re.search(r"owner ([\w' -]+)", r.get("note") or "")
+            if owner and _norm(owner[1]) == _norm(match.action_owner):
+                hits["action_owner"] += 1
+        else:
+            counts["action"]["fn"] += 1
+            problems.append({"file": key[0], "item": r["item"], "problem": "missed action",
+                             "gold": r["decision_text"]})
+    for d in ext_actions:
+        counts["action"]["fp"] += 1
+        problems.append({"file": key[0], "item": rows[0]["item"], "problem": "action not in sample",
+                         "extracted": d.text[:120]})
+
+
+def _precision_recall(c: dict) -> dict:
+    p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else None
+    r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else None
+    return {**c, "precision": _round(p), "recall": _round(r)}
 
 
 def _round(x: float | None) -> float | None:

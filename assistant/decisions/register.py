@@ -5,7 +5,8 @@ SQLite file and changed in the same transaction as the file's chunks.
   each file's transaction (the rows come from `extract`), so re-ingest, change and removal
   keep it in step. Files indexed before the register existed (or by an older extractor) are
   brought up to date when `decision_hooks(index)` is called, i.e. at the start of every
-  `minutes ingest`;
+  `minutes ingest`. The tables are made and changed by the numbered `MIGRATIONS`, recorded
+  in the catalogue's `schema_migrations` (component "decisions"), never dropped;
 - reading: `DecisionRegister.list` and `.history` (the timeline is built in `history`).
 """
 
@@ -18,6 +19,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from ..index.catalog import Migration, migrate
 from ..core.errors import MinutesError
 from ..core.filters import Filters, sql_where
 from ..ingest.readers import read_document
@@ -49,17 +51,36 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS decisions_by_date ON decisions(date_int)",
     "CREATE TABLE IF NOT EXISTS decision_files (path TEXT PRIMARY KEY, version TEXT NOT NULL)",
 )
+INTEGER_COLUMNS = {"page", "page_end", "date_int", "ayes", "noes", "abstentions", "absent", "unanimous", "ordinal"}
+
+
+def _register_tables(db: sqlite3.Connection) -> None:
+    """The decisions and decision_files tables. On a file from before migrations were recorded
+    they may already be there: as this code made them (nothing to do), or, from an earlier
+    layout, short of columns, which are added (empty) and the files marked for re-extraction
+    (the next ingest replaces their rows), so no row is lost."""
+    have = [r[1] for r in db.execute("PRAGMA table_info(decisions)")]
+    missing = [c for c in COLUMNS if have and c not in have]
+    for column in missing:
+        db.execute(f"ALTER TABLE decisions ADD COLUMN {column} {'INTEGER' if column in INTEGER_COLUMNS else 'TEXT'}")
+    for statement in SCHEMA:
+        db.execute(statement)
+    if missing:
+        db.execute("DELETE FROM decision_files")
+
+
+# Numbered, in order, never edited once released: a change of columns is a new migration at
+# the end (ALTER TABLE decisions ADD COLUMN ...; with EXTRACTOR_VERSION bumped when the stored
+# records must be extracted again to fill it).
+MIGRATIONS = (
+    Migration(1, "decisions and decision_files tables", _register_tables),
+)
 
 
 def ensure_schema(db: sqlite3.Connection) -> None:
-    """Create the tables if missing (statement by statement: executescript would commit the
-    caller's transaction); an older layout is dropped, and its files re-extracted."""
-    have = [r[1] for r in db.execute("PRAGMA table_info(decisions)")]
-    if have and tuple(have) != COLUMNS:
-        db.execute("DROP TABLE decisions")
-        db.execute("DROP TABLE IF EXISTS decision_files")
-    for statement in SCHEMA:
-        db.execute(statement)
+    """Bring the register's tables up to date (inside the caller's transaction, if any):
+    the migrations the file has not recorded are applied, in order."""
+    migrate(db, "decisions", MIGRATIONS)
 
 
 def decisions_for(path: str, chunks: list[Chunk], segments: list[Segment]) -> list[Decision]:

@@ -1,6 +1,9 @@
 """The catalogue: a SQLite file beside the index that records every ingested file and
 chunk. It is what ingest compares against to skip unchanged files, what BM25 is built
 from, and what dense hits are resolved against (a vector with no catalogue row is ignored).
+Its tables are made and changed by numbered migrations (`migrate`), recorded in the file's
+`schema_migrations` table, so a catalogue written by older code is brought up to date in
+place when it is opened, never dropped; the decision register keeps its own tables the same way.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..core.errors import MinutesError
 from ..core.types import Chunk
@@ -43,6 +46,73 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_by_path ON chunks(path);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+# ---- schema migrations ----------------------------------------------------------------------
+# Each family of tables (the catalogue's own, "catalog"; the decision register's, "decisions")
+# has a list of numbered migrations. Opening a writable catalogue applies the ones not yet
+# recorded in `schema_migrations`, in order, each in the same transaction as its record. A
+# change of columns is a new migration at the end of the list (an ALTER TABLE, or a copy into
+# a new table), never an edit of an old one, so every catalogue reaches the same shape.
+
+MIGRATIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, "
+    "name TEXT NOT NULL, applied_at REAL NOT NULL, PRIMARY KEY (component, version))"
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int  # 1, 2, 3, ... within its component
+    name: str  # what it does, recorded with it
+    apply: Callable[[sqlite3.Connection], None]  # statement by statement: never commits
+
+
+def statements(script: str) -> Callable[[sqlite3.Connection], None]:
+    """A migration that runs the statements of a script one by one (executescript would
+    commit the transaction the migration runs in)."""
+    def apply(db: sqlite3.Connection) -> None:
+        for statement in script.split(";"):
+            if statement.strip():
+                db.execute(statement)
+    return apply
+
+
+def schema_version(db: sqlite3.Connection, component: str) -> int:
+    """The last migration of `component` recorded in the file (0: none, or no record at all)."""
+    try:
+        row = db.execute("SELECT MAX(version) FROM schema_migrations WHERE component = ?", (component,)).fetchone()
+    except sqlite3.OperationalError:  # no schema_migrations table: a file from before migrations
+        return 0
+    return row[0] or 0
+
+
+def migrate(db: sqlite3.Connection, component: str, migrations: tuple[Migration, ...]) -> list[int]:
+    """Apply `component`'s migrations that the file has not recorded, in order, and record
+    each. Runs inside the caller's transaction when there is one, else in one of its own that
+    takes the write lock first (so two processes opening the file at once apply each
+    migration once). Returns the versions applied; [] when the file was up to date."""
+    if [m.version for m in migrations] != list(range(1, len(migrations) + 1)):
+        raise ValueError(f"{component} migrations must be numbered 1, 2, 3, ... in order")
+    if schema_version(db, component) >= len(migrations):
+        return []
+    if not db.in_transaction:
+        db.execute("BEGIN IMMEDIATE")
+    db.execute(MIGRATIONS_TABLE)
+    done = schema_version(db, component)  # again, now that no one else can write
+    applied = []
+    for m in migrations[done:]:
+        m.apply(db)
+        db.execute("INSERT INTO schema_migrations(component, version, name, applied_at) VALUES(?, ?, ?, ?)",
+                   (component, m.version, m.name, time.time()))
+        applied.append(m.version)
+    return applied
+
+
+CATALOG_MIGRATIONS = (
+    # the tables as they were before migrations were recorded: on such a file, a no-op
+    Migration(1, "files, chunks and state tables", statements(SCHEMA)),
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +145,7 @@ class Catalog:
         try:
             db_path.parent.mkdir(parents=True, exist_ok=True)
             with self.connect() as db:
-                db.executescript(SCHEMA)
+                migrate(db, "catalog", CATALOG_MIGRATIONS)
         except (OSError, sqlite3.Error) as exc:
             raise MinutesError(f"cannot open the index catalogue {db_path}: {exc}") from exc
 

@@ -57,6 +57,11 @@ PROCEDURAL = re.compile(
 CLOSED_SESSION_REPORT = re.compile(r"^\s*(?:following the closed session|the city clerk announced that:?$)", re.I)
 NAMED_SECTION = re.compile(r"^\s*(?:adjournment|roll call|consent calendar|closed session|oral communications.*|"
                            r"council referrals|council communications|city manager communications|agenda changes)\s*$", re.I)
+SECTION_WORDS = 12  # an agenda section heading is at most this many words
+MEETING_TITLE_WORDS = 40  # a mixed-case meeting title paragraph is at most this many words
+ITEM_TITLE_WORDS = 40  # an item's title is cut to this many words
+CLASSIFY_HEAD = 400  # characters of a paragraph read for a motion
+VOTE_PARAGRAPHS = 3  # vote paragraphs after a motion kept with it
 SKIP_LINES = re.compile(r"^\s*(?:supporting documents:?|additional documents:?|minutes:?)\s*$", re.I)
 
 
@@ -139,6 +144,171 @@ def _continues(previous: str, first: str) -> bool:
 
 def parse(doc: Document) -> list[Segment]:
     """Split a document into Segments that carry meeting, item and section."""
+    return _Parser(doc).run()
+
+
+class _Parser:
+    """One pass over a document's paragraphs. Each `_on_*` step looks at the paragraph at
+    `self.i`: when it is what the step reads, the step emits its Segments, moves `self.i` past
+    the paragraphs it took and returns True; otherwise it returns False and the next step
+    looks. The last step (an item's body) takes every paragraph the others leave."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.meta = doc.metadata
+        self.state, self.named_date = _initial_state(doc)
+        self.page_header_date = {page.number: find_date(page.header, day_first=False) for page in doc.pages}
+        self.paras = paragraphs(doc)
+        self.out: list[Segment] = []
+        self.i = 0
+        self.expect_title = False
+
+    def run(self) -> list[Segment]:
+        steps = (self._on_meeting_title, self._on_modgov_meeting, self._on_agenda_item_label, self._on_expected_title,
+                 self._on_us_item, self._on_modgov_numbered_title, self._on_closed_session_report,
+                 self._on_section_heading, self._on_body)
+        while self.i < len(self.paras):
+            para = self.paras[self.i]
+            next(step for step in steps if step(para))
+        return self.out
+
+    def _emit(self, text: str, kind: str, first: _Para, last: _Para) -> None:
+        self.out.append(_segment(text, kind, first, last, self.state))
+
+    def _on_meeting_title(self, para: _Para) -> bool:
+        text, state, meta = para.text, self.state, self.meta
+        m = MEETING_TITLE.match(text)
+        if not (m and _is_meeting_title(m["title"], text)):
+            return False
+        title_words = m["title"].strip()
+        state.meeting = title_words.title()
+        if not meta.get("committee"):
+            named = tidy_body(_committee_from_meeting(title_words) or _known_body(text)
+                              or next((b for b in bodies(text) if BODY_NOUN.search(b)), ""))
+            if named and BODY_NOUN.search(named):
+                state.committee, state.committee_from = named, FROM_TEXT
+        when = self.page_header_date.get(para.page_start) or find_date(text, day_first=False)
+        if not when and self.i + 1 < len(self.paras):
+            when = find_date(self.paras[self.i + 1].text, day_first=False)
+        if not meta.get("date"):
+            if self.named_date:
+                state.date, state.date_from = self.named_date, FROM_FILE_NAME
+            elif when:
+                state.date, state.date_from = when, FROM_TEXT
+        self.named_date = ""
+        state.item, state.title = "", ""
+        self._emit(text, "procedural", para, para)
+        self.i += 1
+        return True
+
+    def _on_modgov_meeting(self, para: _Para) -> bool:
+        """'Meeting: 26/09/2024 - Cabinet (Item 24)' over a ModernGov item page: no Segment."""
+        state, meta = self.state, self.meta
+        m = MODGOV_MEETING.match(para.text)
+        if not m:
+            return False
+        if not meta.get("date") and find_date(m["date"]):
+            state.date, state.date_from = find_date(m["date"]), FROM_TEXT
+        if not meta.get("committee"):
+            state.committee, state.committee_from = m["committee"].strip(), FROM_TEXT
+        state.item = meta.get("item") or m["item"]
+        self.i += 1
+        return True
+
+    def _on_agenda_item_label(self, para: _Para) -> bool:
+        if not AGENDA_ITEM_LABEL.match(para.text):
+            return False
+        self.expect_title = True
+        self.i += 1
+        return True
+
+    def _on_expected_title(self, para: _Para) -> bool:
+        if not self.expect_title:
+            return False
+        self.expect_title = False
+        if US_ITEM.match(para.text):  # "AGENDA ITEM" over "(20-437) Recommendation ...": an item, below
+            return False
+        self.state.title = self.meta.get("title") or para.text
+        self._emit(para.text, "heading", para, para)
+        self.i += 1
+        return True
+
+    def _on_us_item(self, para: _Para) -> bool:
+        m = US_ITEM.match(para.text)
+        if not m:
+            return False
+        self.state.item = re.sub(r"\s", "", m["num"])
+        self.state.title = _item_title(m["rest"])
+        self._emit(para.text, "heading", para, para)
+        self.i += 1
+        return True
+
+    def _on_modgov_numbered_title(self, para: _Para) -> bool:
+        state = self.state
+        if not (self.doc.kind != "pdf" and (state.title or state.item) and _modgov_numbered_title(para.text, state)):
+            return False
+        # With no manifest the numbered heading of the item named by "Meeting: ... (Item 24)"
+        # is where its title is read.
+        heading_title = NUMBERED_HEADING.match(para.text)["title"]
+        state.title = state.title or re.sub(r"\s+PDF\s+[\d.]+\s*[KM]B\s*$", "", heading_title)
+        self._emit(para.text, "heading", para, para)
+        self.i += 1
+        return True
+
+    def _on_closed_session_report(self, para: _Para) -> bool:
+        if not (self.doc.kind == "pdf" and CLOSED_SESSION_REPORT.match(para.text)):
+            return False
+        self.state.item, self.state.title = "", "Closed Session Report"
+        self._emit(para.text, "discussion", para, para)
+        self.i += 1
+        return True
+
+    def _on_section_heading(self, para: _Para) -> bool:
+        """An agenda section heading (CONSENT CALENDAR, CLOSED SESSION): what follows until
+        the next numbered item belongs to it."""
+        text = para.text
+        if not ((UPPER_HEADING.match(text) or NAMED_SECTION.match(text)) and len(text.split()) <= SECTION_WORDS
+                and not text.rstrip().endswith(".")):
+            return False
+        if self.doc.kind == "pdf" or not self.state.title:
+            self.state.item, self.state.title = "", text.title()
+        self._emit(text, "heading", para, para)
+        self.i += 1
+        return True
+
+    def _on_body(self, para: _Para) -> bool:
+        """A paragraph of an item, by its kind; a resolution or action keeps its list, a motion
+        its second and vote."""
+        text, i, paras = para.text, self.i, self.paras
+        kind = classify(text)
+        if kind in ("resolution", "action"):
+            j = i + 1
+            while j < len(paras) and (LIST_ITEM.match(paras[j].text) or _is_continuation(paras[j - 1].text)):
+                if US_ITEM.match(paras[j].text) or ACTION_START.match(paras[j].text) and kind == "resolution":
+                    break
+                if RESOLUTION_START.match(paras[j].text) and kind == "action":
+                    break
+                j += 1
+        elif kind == "motion":
+            # A motion stays whole with its second and its vote.
+            j = i + 1
+            while j < len(paras) and j <= i + VOTE_PARAGRAPHS and classify(paras[j].text) == "vote":
+                j += 1
+        else:
+            if kind == "discussion" and not self.state.item and not self.state.title and PROCEDURAL.match(text):
+                kind = "procedural"
+            self._emit(text, kind, para, para)
+            self.i += 1
+            return True
+        block = paras[i:j]
+        self._emit("\n".join(p.text for p in block), kind, block[0], block[-1])
+        self.i = j
+        return True
+
+
+def _initial_state(doc: Document) -> tuple[_State, str]:
+    """The state a document starts in, from its metadata, what its text says of itself and
+    its running lines; and the date its file name gives its first meeting ('' if none)."""
     meta = doc.metadata
     found = discover(doc)
     header_council = "" if meta.get("council") else tidy_body(_council_from_headers(doc))
@@ -159,119 +329,7 @@ def parse(doc: Document) -> list[Segment]:
         state.date, state.date_from = named_date, FROM_FILE_NAME
     elif "date" in found:
         state.date, state.date_from = found["date"].value, found["date"].source
-    page_header_date = {page.number: find_date(page.header, day_first=False) for page in doc.pages}
-    out: list[Segment] = []
-    paras = paragraphs(doc)
-    i = 0
-    expect_title = False
-    while i < len(paras):
-        para = paras[i]
-        text = para.text
-
-        m = MEETING_TITLE.match(text)
-        if m and _is_meeting_title(m["title"], text):
-            title_words = m["title"].strip()
-            state.meeting = title_words.title()
-            if not meta.get("committee"):
-                named = tidy_body(_committee_from_meeting(title_words) or _known_body(text)
-                                  or next((b for b in bodies(text) if BODY_NOUN.search(b)), ""))
-                if named and BODY_NOUN.search(named):
-                    state.committee, state.committee_from = named, FROM_TEXT
-            when = page_header_date.get(para.page_start) or find_date(text, day_first=False)
-            if not when and i + 1 < len(paras):
-                when = find_date(paras[i + 1].text, day_first=False)
-            if not meta.get("date"):
-                if named_date:
-                    state.date, state.date_from = named_date, FROM_FILE_NAME
-                elif when:
-                    state.date, state.date_from = when, FROM_TEXT
-            named_date = ""
-            state.item, state.title = "", ""
-            out.append(_segment(text, "procedural", para, para, state))
-            i += 1
-            continue
-
-        m = MODGOV_MEETING.match(text)
-        if m:
-            if not meta.get("date") and find_date(m["date"]):
-                state.date, state.date_from = find_date(m["date"]), FROM_TEXT
-            if not meta.get("committee"):
-                state.committee, state.committee_from = m["committee"].strip(), FROM_TEXT
-            state.item = meta.get("item") or m["item"]
-            i += 1
-            continue
-
-        if AGENDA_ITEM_LABEL.match(text):
-            expect_title = True
-            i += 1
-            continue
-        if expect_title:
-            expect_title = False
-            if not US_ITEM.match(text):  # "AGENDA ITEM" over "(20-437) Recommendation ...": an item, below
-                state.title = meta.get("title") or text
-                out.append(_segment(text, "heading", para, para, state))
-                i += 1
-                continue
-
-        m = US_ITEM.match(text)
-        if m:
-            state.item = re.sub(r"\s", "", m["num"])
-            state.title = _item_title(m["rest"])
-            out.append(_segment(text, "heading", para, para, state))
-            i += 1
-            continue
-
-        if doc.kind != "pdf" and (state.title or state.item) and _modgov_numbered_title(text, state):
-            # With no manifest the numbered heading of the item named by "Meeting: ... (Item 24)"
-            # is where its title is read.
-            heading_title = NUMBERED_HEADING.match(text)["title"]
-            state.title = state.title or re.sub(r"\s+PDF\s+[\d.]+\s*[KM]B\s*$", "", heading_title)
-            out.append(_segment(text, "heading", para, para, state))
-            i += 1
-            continue
-
-        if doc.kind == "pdf" and CLOSED_SESSION_REPORT.match(text):
-            state.item, state.title = "", "Closed Session Report"
-            out.append(_segment(text, "discussion", para, para, state))
-            i += 1
-            continue
-
-        if (UPPER_HEADING.match(text) or NAMED_SECTION.match(text)) and len(text.split()) <= 12 and not text.rstrip().endswith("."):
-            # An agenda section heading (CONSENT CALENDAR, CLOSED SESSION): what follows
-            # until the next numbered item belongs to it.
-            if doc.kind == "pdf" or not state.title:
-                state.item, state.title = "", text.title()
-            out.append(_segment(text, "heading", para, para, state))
-            i += 1
-            continue
-
-        kind = classify(text)
-        if kind in ("resolution", "action"):
-            j = i + 1
-            while j < len(paras) and (LIST_ITEM.match(paras[j].text) or _is_continuation(paras[j - 1].text)):
-                if US_ITEM.match(paras[j].text) or ACTION_START.match(paras[j].text) and kind == "resolution":
-                    break
-                if RESOLUTION_START.match(paras[j].text) and kind == "action":
-                    break
-                j += 1
-            block = paras[i:j]
-            out.append(_segment("\n".join(p.text for p in block), kind, block[0], block[-1], state))
-            i = j
-            continue
-        if kind == "motion":
-            # A motion stays whole with its second and its vote.
-            j = i + 1
-            while j < len(paras) and j <= i + 3 and classify(paras[j].text) == "vote":
-                j += 1
-            block = paras[i:j]
-            out.append(_segment("\n".join(p.text for p in block), "motion", block[0], block[-1], state))
-            i = j
-            continue
-        if kind == "discussion" and not state.item and not state.title and PROCEDURAL.match(text):
-            kind = "procedural"
-        out.append(_segment(text, kind, para, para, state))
-        i += 1
-    return out
+    return state, named_date
 
 
 def _is_meeting_title(title_words: str, text: str) -> bool:
@@ -279,7 +337,7 @@ def _is_meeting_title(title_words: str, text: str) -> bool:
     Wereham Parish Council held on ...', not 'Minutes of the last meeting were agreed.'"""
     if title_words.isupper():
         return True
-    return len(text.split()) <= 40 and not SENTENCE_VERB.search(text)
+    return len(text.split()) <= MEETING_TITLE_WORDS and not SENTENCE_VERB.search(text)
 
 
 def classify(text: str) -> str:
@@ -288,7 +346,7 @@ def classify(text: str) -> str:
         return "action"
     if RESOLUTION_START.match(text):
         return "resolution"
-    head = text[:400]
+    head = text[:CLASSIFY_HEAD]
     if MOTION.search(head) and re.search(r"\b(?:moved|motion)\b", head, re.I):
         return "motion"
     if VOTE.search(text):
@@ -332,7 +390,7 @@ def _item_title(rest: str) -> str:
     """The title of a US item: its heading without the trailing outcome word, cut short."""
     title = OUTCOME_TAIL.sub("", rest.strip())
     words = title.split()
-    return " ".join(words[:40]) + (" …" if len(words) > 40 else "")
+    return " ".join(words[:ITEM_TITLE_WORDS]) + (" …" if len(words) > ITEM_TITLE_WORDS else "")
 
 
 def _modgov_numbered_title(text: str, state: _State) -> bool:
