@@ -210,3 +210,20 @@ def test_the_fake_lexical_groups_an_item_like_the_real_one():
                              chunk("z", item="1", title="T", source="other.txt")])
     assert [c.id for c in lexical.item_chunks(lexical.chunk("x"))] == ["y", "x"]
     assert HashingEmbedder().embed(["a b"]).shape == (1, HashingEmbedder.dimension)
+
+
+@pytest.mark.parametrize("question, expected", [
+    # the heading states the resolution's number and name
+    ("Which resolution approved the parking permits?", ["h5", "d5", "loose"]),
+    # a vote question: the item's last vote and motion first
+    ("How did the council vote on the parking permits?", ["v5", "m5", "d5", "loose"]),
+    # neither: the search's order
+    ("What was said about parking permits?", ["d5", "loose"]),
+])
+def test_the_item_passages_brought_in_hold_the_kind_of_answer_asked_for(question, expected):
+    from assistant.answer.query import plan_query
+    from assistant.answer.service import bring_in_item_passages
+
+    index = _item_index()
+    plan = plan_query(question, [], Filters(), [], [])
+    assert _ids(bring_in_item_passages(index.retriever, plan, _hits(index, "d5", "loose"))) == expected

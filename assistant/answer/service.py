@@ -72,6 +72,18 @@ def relevance(weigher: Weigher, similarity: dict[str, float], draft: Draft, pref
 CONTRADICTED = 0.6  # relevance kept when every quoted passage states another body or date than the question
 
 
+def bring_in_item_passages(retriever, plan: QueryPlan, hits: list[Hit]) -> list[Hit]:
+    """The passages of the best hits' agenda items that hold the kind of answer asked for:
+    for "which resolution ...?" the item's heading, which states its number and name, first;
+    for decision, vote, action, who and when questions the item's motion, vote, resolution
+    and action passages (before its discussion for vote questions)."""
+    if ASKS_NUMBERED_ACT.search(plan.question):
+        return retriever.expand_items(hits, ("heading",), decisions_first=True)
+    if plan.intent in EXPANDING_INTENTS:
+        return retriever.expand_items(hits, DECISION_KINDS, decisions_first=plan.intent in DECISIONS_FIRST)
+    return hits
+
+
 def asks_about_a_decision(plan: QueryPlan, is_latest_question: Callable[[str], bool]) -> bool:
     """Questions the decision records answer: what was resolved or decided, how the vote went,
     who moved it, when it was decided, and the latest position on a matter (which
@@ -218,8 +230,7 @@ class AnswerService:
                                            prefer=plan.prefer)
         weigher = Weigher(self.index.lexical, plan)
         hits = rerank_by_coverage(weigher, hits, self.settings.coverage_rerank)
-        if plan.intent in EXPANDING_INTENTS:
-            hits = self.index.retriever.expand_items(hits, DECISION_KINDS, decisions_first=plan.intent in DECISIONS_FIRST)
+        hits = bring_in_item_passages(self.index.retriever, plan, hits)
         timings["retrieve"] = _ms(t0)
         t0 = time.perf_counter()
         draft = None
