@@ -13,7 +13,7 @@ from ..retrieve.minutes_index import MinutesIndex
 from ..core.types import DECISION_KINDS, Answer, Citation, Filters, Hit
 from . import prompts
 from .evidence import Weigher, local_context, rerank_by_coverage, units
-from .extractive import ASKS_NUMBERED_ACT, Draft, extractive_answer, label, records_decision, score_units
+from .extractive import ASKS_NUMBERED_ACT, MONEY, NUMBERED_ACT, Draft, extractive_answer, label, records_decision, score_units
 from ..retrieve.hybrid import contradicts
 from .query import QueryPlan, plan_query
 from .verify import check_answer
@@ -70,6 +70,14 @@ def relevance(weigher: Weigher, similarity: dict[str, float], draft: Draft, pref
 
 
 CONTRADICTED = 0.6  # relevance kept when every quoted passage states another body or date than the question
+
+
+def wanted_kind(plan: QueryPlan) -> re.Pattern | None:
+    """What a passage that answers must hold, when the question says: a resolution's number
+    for 'which resolution ...?', an amount for 'how much ...?'."""
+    if ASKS_NUMBERED_ACT.search(plan.question):
+        return NUMBERED_ACT
+    return MONEY if plan.intent == "amount" else None
 
 
 def bring_in_item_passages(retriever, plan: QueryPlan, hits: list[Hit]) -> list[Hit]:
@@ -229,7 +237,7 @@ class AnswerService:
         hits = self.index.retriever.search(plan.standalone, plan.filters, k=self.settings.top_k, timings=timings,
                                            prefer=plan.prefer)
         weigher = Weigher(self.index.lexical, plan)
-        hits = rerank_by_coverage(weigher, hits, self.settings.coverage_rerank)
+        hits = rerank_by_coverage(weigher, hits, self.settings.coverage_rerank, wanted_kind(plan))
         hits = bring_in_item_passages(self.index.retriever, plan, hits)
         timings["retrieve"] = _ms(t0)
         t0 = time.perf_counter()
