@@ -252,6 +252,10 @@ class AnswerService:
         if draft:
             similarity = self.index.retriever.similarities(plan.standalone, [c.chunk.id for c in draft.citations])
             score = relevance(Weigher(self.index.lexical, plan, judging=True), similarity, draft, plan.prefer)
+            if plan.is_follow_up:
+                # Judged on the questions alone, or with the last answer's words too: quotes
+                # that hold those stay on the passage the conversation is about.
+                score = max(score, relevance(weigher, similarity, draft, plan.prefer))
         timings["relevance"] = round(score, 3)
 
         if draft is None or score < self.settings.refusal_threshold:
