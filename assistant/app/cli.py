@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import MinutesError
+from ..core.text import shorten
 
 EPILOG = "Every setting can also come from the environment: MINUTES_INDEX_DIR, MINUTES_CHROMA_URL, MINUTES_ANSWER_MODE, ..."
 
@@ -277,12 +278,8 @@ def cmd_search(args, settings) -> int:
         where = ", ".join(p for p in (c.council, c.committee, c.date or "date not stated") if p)
         item = f" item {c.item}" if c.item else ""
         print(f"[{hit.rank}] {where}{item} — {c.source} p.{c.page_start} ({c.section})")
-        print("    " + _shorten(c.text, 300).replace("\n", " "))
+        print("    " + shorten(c.text, 300).replace("\n", " "))
     return 0
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"
 
 
 def cmd_stats(args, settings) -> int:

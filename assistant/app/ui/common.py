@@ -192,6 +192,3 @@ def friendly_error(exc: BaseException, doing: str) -> str:
     return (f"Sorry, something went wrong while {doing} ({type(exc).__name__}). "
             "The details are in the server log; please try again.")
 
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"
