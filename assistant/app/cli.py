@@ -264,9 +264,7 @@ def hit_json(hit) -> dict:
 
 
 def cmd_search(args, settings) -> int:
-    index = _open_index(settings)
-    if index.is_empty():
-        raise MinutesError(f"the index at {settings.index.index_dir} is empty: run `minutes ingest PATH` first")
+    index = _open_index(settings).require_chunks()
     hits = index.retriever.search(args.query, _filters(args), k=args.k, mode=args.mode)
     if args.json:
         print(json.dumps([hit_json(h) for h in hits], ensure_ascii=False, indent=2))
@@ -310,9 +308,7 @@ def cmd_ask(args, settings) -> int:
     from ..answer.service import AnswerService
     from ..decisions.answerer import RECORDS
 
-    service = AnswerService.open(settings, _open_index(settings), records=RECORDS)
-    if service.index.is_empty():
-        raise MinutesError(f"the index at {settings.index.index_dir} is empty: run `minutes ingest PATH` first")
+    service = AnswerService.open(settings, _open_index(settings).require_chunks(), records=RECORDS)
     if args.batch:
         return _ask_batch(service, args)
     if not args.question:

@@ -336,8 +336,7 @@ def run_cli(args, settings) -> int:
     import sys
 
     service = AnswerService.open(settings, records=RECORDS)
-    if service.index.is_empty():
-        raise MinutesError(f"the index at {settings.index.index_dir} is empty: ingest the minutes the questions are about first")
+    service.index.require_chunks("ingest the minutes the questions are about first")
     service.warm()
     out_dir = Path(args.out)
     files = list(args.file or [])

@@ -28,9 +28,7 @@ CSV_COLUMNS = (
 
 
 def _open_register(settings):
-    index = MinutesIndex.open(settings, create=False).view(settings.access_level)
-    if index.is_empty():
-        raise MinutesError(f"the index at {settings.index.index_dir} is empty: run `minutes ingest PATH` first")
+    index = MinutesIndex.open(settings, create=False).view(settings.access_level).require_chunks()
     register = DecisionRegister.of(index)
     stale = stale_files(index.catalog)
     if stale:

@@ -85,3 +85,9 @@ class MinutesIndex:
 
     def is_empty(self) -> bool:
         return self.catalog.stats()["chunks"] == 0
+
+    def require_chunks(self, then: str = "run `minutes ingest PATH` first") -> "MinutesIndex":
+        """The index itself, or the error a command that reads it gives when it holds nothing: `then` says what to do."""
+        if self.is_empty():
+            raise MinutesError(f"the index at {self.settings.index.index_dir} is empty: {then}")
+        return self
