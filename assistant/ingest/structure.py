@@ -54,7 +54,10 @@ PROCEDURAL = re.compile(
     r"|the agenda for this meeting|mayor [\w ]+ (?:convened|adjourned)|(?:mayor|chair)\b.{0,40}\badjourned)",
     re.I,
 )
-CLOSED_SESSION_REPORT = re.compile(r"^\s*(?:following the closed session|the city clerk announced that:?$)", re.I)
+# The paragraph of a PDF that opens the report out of closed session: a part of its own, under this title.
+# (decisions/wording.py's CLOSED_REPORT_WORDS is a different rule: a passage that reports a decision made there.)
+CLOSED_REPORT_OPENING = re.compile(r"^\s*(?:following the closed session|the city clerk announced that:?$)", re.I)
+CLOSED_REPORT_TITLE = "Closed Session Report"
 NAMED_SECTION = re.compile(r"^\s*(?:adjournment|roll call|consent calendar|closed session|oral communications.*|"
                            r"council referrals|council communications|city manager communications|agenda changes)\s*$", re.I)
 SECTION_WORDS = 12  # an agenda section heading is at most this many words
@@ -256,9 +259,9 @@ class _Parser:
         return True
 
     def _on_closed_session_report(self, para: _Para) -> bool:
-        if not (self.doc.kind == "pdf" and CLOSED_SESSION_REPORT.match(para.text)):
+        if not (self.doc.kind == "pdf" and CLOSED_REPORT_OPENING.match(para.text)):
             return False
-        self.state.item, self.state.title = "", "Closed Session Report"
+        self.state.item, self.state.title = "", CLOSED_REPORT_TITLE
         self._emit(para.text, "discussion", para, para)
         self.i += 1
         return True
