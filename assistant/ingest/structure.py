@@ -11,7 +11,7 @@ lettered points, a motion with its vote) is one Segment, never split.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.dates import find_date
@@ -442,8 +442,3 @@ def _date_from_name(source: str) -> str:
     """A file named after its meeting date (2019-06-04.pdf)."""
     m = re.match(r"^(\d{4}-\d{2}-\d{2})", Path(source).name)
     return find_date(m[1]) if m else ""
-
-
-def with_defaults(segments: list[Segment], **fields: str) -> list[Segment]:
-    """Fill empty fields (for example a council known only from settings)."""
-    return [replace(s, **{k: v for k, v in fields.items() if v and not getattr(s, k)}) for s in segments]
