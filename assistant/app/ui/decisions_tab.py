@@ -18,12 +18,8 @@ from .sources import meta_list, source_actions
 
 
 def vote_text(d) -> str:
-    summary = getattr(d, "vote_summary", None)  # the register's own wording, when it has one
-    if callable(summary):
-        return summary()
-    counts = [(label, getattr(d, attr)) for label, attr in
-              (("ayes", "ayes"), ("noes", "noes"), ("abstentions", "abstentions"), ("absent", "absent"))]
-    return ", ".join(f"{v} {label}" for label, v in counts if v is not None)
+    """The register's own wording of the vote ('4-1', '5-0, 1 absent', 'unanimous'), as `minutes decisions` prints it."""
+    return d.vote_summary()
 
 
 def decision_rows(decisions) -> list[list[str]]:
