@@ -17,11 +17,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DIRS = [
-    ROOT / "corpus",
-    ROOT.parent / "shared" / "corpora" / "alameda-city-council",
-    ROOT.parent / "shared" / "corpora" / "norfolk-parish-councils",
-]
+sys.path.insert(0, str(ROOT))
+
+from assistant.core.config import ALAMEDA_DIR, NORFOLK_DIR  # noqa: E402
+
+DEFAULT_DIRS = [ROOT / "corpus", ROOT / ALAMEDA_DIR, ROOT / NORFOLK_DIR]
 
 
 def norm(text: str) -> str:

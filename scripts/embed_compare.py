@@ -22,20 +22,20 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.core.config import Settings  # noqa: E402
+from assistant.core.config import ALAMEDA_DIR, Settings  # noqa: E402
 from assistant.index.embedding import (  # noqa: E402
     ONNX_INT8, TORCH, SentenceTransformerEmbedder, TokenCounter, set_offline_environment,
 )
 from assistant.ingest.reading import prepare  # noqa: E402
 
-ALAMEDA = ROOT.parent / "shared" / "corpora" / "alameda-city-council"
+ALAMEDA = ROOT / ALAMEDA_DIR
 
 
 def real_chunks(n: int) -> list[str]:
     settings = Settings()
     texts: list[str] = []
     for pdf in sorted(ALAMEDA.glob("*.pdf"))[::10]:
-        prep = prepare(str(pdf), pdf.name, "", 0, 0.0, settings.chunker, settings.chunk_tokens, make_counter=TokenCounter)
+        prep = prepare(str(pdf), pdf.name, "", 0, 0.0, settings.index.chunker, settings.index.chunk_tokens, make_counter=TokenCounter)
         texts.extend(c.embed_text for c in prep.chunks)
         if len(texts) >= n:
             break
@@ -46,7 +46,7 @@ def main() -> int:
     set_offline_environment()
     parser = argparse.ArgumentParser()
     parser.add_argument("--chunks", type=int, default=2000)
-    parser.add_argument("--max-tokens", type=int, default=Settings().embed_max_tokens)
+    parser.add_argument("--max-tokens", type=int, default=Settings().index.embed_max_tokens)
     args = parser.parse_args()
     texts = real_chunks(args.chunks)
     out: dict = {"chunks": len(texts), "max_tokens": args.max_tokens}

@@ -20,11 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.core import access  # noqa: E402
+from assistant.core.config import SHARED_CORPORA  # noqa: E402
 from assistant.core.errors import SkipFile  # noqa: E402
 from assistant.ingest.readers import read_document  # noqa: E402
 from assistant.ingest.structure import parse  # noqa: E402
 
-CORPORA = ROOT.parent / "shared" / "corpora"
+CORPORA = ROOT / SHARED_CORPORA
 
 
 def main() -> int:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.core.config import Settings
+from assistant.core.config import ALAMEDA_DIR, NORFOLK_DIR, Settings
 from assistant.index.embedding import make_embedder, set_offline_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
-ALAMEDA = ROOT.parent / "shared" / "corpora" / "alameda-city-council"
-NORFOLK = ROOT.parent / "shared" / "corpora" / "norfolk-parish-councils"
+ALAMEDA = (ROOT / ALAMEDA_DIR).resolve()  # the shared corpora beside the checkout
+NORFOLK = (ROOT / NORFOLK_DIR).resolve()
 MINUTES = Path(sys.executable).with_name("minutes")  # the installed command, beside the interpreter
 
 set_offline_environment()

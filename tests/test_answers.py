@@ -226,7 +226,7 @@ def _minutes(*args: str, env_extra: dict | None = None, stdin: str | None = None
 
 @pytest.mark.slow
 def test_ask_json_contract(seed_index):
-    done = _minutes("--index", str(seed_index.settings.index_dir), "ask", PHASE2, "--json")
+    done = _minutes("--index", str(seed_index.settings.index.index_dir), "ask", PHASE2, "--json")
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert {"question", "answer", "refused", "citations", "timings_ms"} <= set(out)
@@ -247,7 +247,7 @@ def test_ask_batch_contract(seed_index, tmp_path):
             {"role": "user", "content": "What action came out of the discussion on NEETs?"},
             {"role": "assistant", "content": "Action - David Mehaffey to speak to NHS colleagues [1]"}]}) + "\n"
     )
-    done = _minutes("--index", str(seed_index.settings.index_dir), "ask", "--batch", str(batch))
+    done = _minutes("--index", str(seed_index.settings.index.index_dir), "ask", "--batch", str(batch))
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["id"] for r in rows] == ["a", "b", "c"]

@@ -93,7 +93,7 @@ def test_ingest_into_the_server(server_index, chroma_server):
     assert report.chunks_added == report.chunks_embedded == index.store.count() >= 20
     assert index.store.ids() == index.catalog.all_chunk_ids()
     # the vectors are on the server, not in an embedded store beside the catalogue
-    assert not (index.settings.index_dir / "chroma").exists()
+    assert not (index.settings.index.index_dir / "chroma").exists()
     assert any(chroma_server["data"].iterdir())
     # another client (as another process would) sees the same collection
     other = MinutesIndex.open(index.settings, embedder=index.embedder)
@@ -123,7 +123,7 @@ def test_search_and_filters_through_the_server(server_index, mode):
 
 def test_cli_in_another_process_uses_the_server(server_index, chroma_server):
     index, _ = server_index
-    result = subprocess.run([str(MINUTES), "--index", str(index.settings.index_dir), "--chroma-url",
+    result = subprocess.run([str(MINUTES), "--index", str(index.settings.index.index_dir), "--chroma-url",
                              chroma_server["url"], "search", "Action David Mehaffey NEETs", "--json", "-k", "3",
                              "--committee", "Health and Wellbeing Board"],
                             capture_output=True, text=True, env=_env(), timeout=300)
@@ -131,7 +131,7 @@ def test_cli_in_another_process_uses_the_server(server_index, chroma_server):
     hits = json.loads(result.stdout)
     assert hits and all(h["committee"] == "Health and Wellbeing Board" for h in hits)
     assert any("Action - David Mehaffey" in h["text"] for h in hits)
-    stats = subprocess.run([str(MINUTES), "--index", str(index.settings.index_dir), "--chroma-url",
+    stats = subprocess.run([str(MINUTES), "--index", str(index.settings.index.index_dir), "--chroma-url",
                             chroma_server["url"], "stats"], capture_output=True, text=True, env=_env(), timeout=300)
     assert stats.returncode == 0, stats.stderr
     assert json.loads(stats.stdout)["vectors"] == index.store.count()
@@ -155,10 +155,10 @@ def test_wrong_url_is_a_minutes_error(tmp_path, real_embedder):
 def test_wrong_url_on_the_command_line_is_a_clear_message(server_index, capsys):
     index, _ = server_index
     url = f"http://127.0.0.1:{free_port()}"
-    result = subprocess.run([str(MINUTES), "--index", str(index.settings.index_dir), "--chroma-url", url,
+    result = subprocess.run([str(MINUTES), "--index", str(index.settings.index.index_dir), "--chroma-url", url,
                              "search", "phase 2"], capture_output=True, text=True, env=_env(), timeout=300)
     assert result.returncode == 2
     assert result.stderr.startswith(f"minutes: cannot open the Chroma index at {url}")
     assert "Traceback" not in result.stderr
-    assert main(["--index", str(index.settings.index_dir), "--chroma-url", "http://127.0.0.1:1", "stats"]) == 2
+    assert main(["--index", str(index.settings.index.index_dir), "--chroma-url", "http://127.0.0.1:1", "stats"]) == 2
     assert "cannot open the Chroma index at http://127.0.0.1:1" in capsys.readouterr().err

@@ -23,7 +23,7 @@ from assistant.core.types import DECISION_KINDS, Segment
 from conftest import CORPUS, ROOT
 
 WINDOW = 256  # word pieces all-MiniLM-L6-v2 reads
-CHUNK_TOKENS = Settings().chunk_tokens
+CHUNK_TOKENS = Settings().index.chunk_tokens
 
 # Alameda files with long motions and votes (longer than the window on their own), long
 # discussion paragraphs under long item titles, and several meetings in one file.

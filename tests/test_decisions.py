@@ -298,7 +298,7 @@ def _minutes(index_dir: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_decisions_command_json_and_csv(seed_index):
-    index_dir = seed_index.settings.index_dir
+    index_dir = seed_index.settings.index.index_dir
     run = _minutes(index_dir, "decisions", "--json")
     assert run.returncode == 0, run.stderr
     rows = json.loads(run.stdout)
@@ -332,7 +332,7 @@ def test_commands_on_an_empty_index_say_so(tmp_path):
 
 @pytest.mark.slow
 def test_history_command_orders_the_improvement_plan(seed_index):
-    index_dir = seed_index.settings.index_dir
+    index_dir = seed_index.settings.index.index_dir
     run = _minutes(index_dir, "history", "improvement plan", "--json")
     assert run.returncode == 0, run.stderr
     history = json.loads(run.stdout)

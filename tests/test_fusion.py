@@ -16,8 +16,8 @@ from assistant.index.store import DenseMatch
 from assistant.core.types import DECISION_KINDS, Filters, Hit
 from fakes import HashingEmbedder, MemoryIndex, MemoryLexical, chunk
 
-K = 60  # Settings().rrf_k
-DENSE, LEXICAL = 0.5, 1.0  # Settings().dense_weight, .lexical_weight
+K = 60  # Settings().retrieval.rrf_k
+DENSE, LEXICAL = 0.5, 1.0  # Settings().retrieval.dense_weight, .lexical_weight
 
 
 def _index(*chunks, **settings) -> MemoryIndex:
@@ -34,7 +34,7 @@ def lexical(*ids: str) -> list[tuple[str, float]]:
 
 def test_the_defaults_the_expected_scores_assume():
     index = _index()
-    assert (index.settings.rrf_k, index.settings.dense_weight, index.settings.lexical_weight) == (K, DENSE, LEXICAL)
+    assert (index.settings.retrieval.rrf_k, index.settings.retrieval.dense_weight, index.settings.retrieval.lexical_weight) == (K, DENSE, LEXICAL)
 
 
 def test_scores_are_weighted_reciprocal_ranks_summed_over_the_lists():

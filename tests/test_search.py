@@ -120,7 +120,7 @@ def test_item_number_found_by_bm25(alameda_sample_index):
 
 @pytest.mark.slow
 def test_cli_search_json(seed_index, capsys):
-    index_dir = str(seed_index.settings.index_dir)
+    index_dir = str(seed_index.settings.index.index_dir)
     code = main(["--index", index_dir, "search", "phase 2 improvement plan endorsement", "--json", "-k", "4"])
     out = capsys.readouterr().out
     assert code == 0
@@ -139,7 +139,7 @@ def test_cli_search_json(seed_index, capsys):
 
 @pytest.mark.slow
 def test_cli_search_since_until(seed_index, capsys):
-    index_dir = str(seed_index.settings.index_dir)
+    index_dir = str(seed_index.settings.index.index_dir)
     assert main(["--index", index_dir, "search", "improvement plan", "--json", "-k", "10",
                  "--since", "2024-09-01", "--until", "2024-09-30"]) == 0
     hits = json.loads(capsys.readouterr().out)
@@ -155,7 +155,7 @@ def test_cli_search_since_until(seed_index, capsys):
 
 @pytest.mark.slow
 def test_cli_search_text_output(seed_index, capsys):
-    assert main(["--index", str(seed_index.settings.index_dir), "search", "Kelly Twitchen", "-k", "1"]) == 0
+    assert main(["--index", str(seed_index.settings.index.index_dir), "search", "Kelly Twitchen", "-k", "1"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("[1] Corporate Parenting Board, date not stated")
     assert "003_ed4b8882c290d2c9.txt p.1" in out
@@ -175,7 +175,7 @@ def test_cli_search_on_an_empty_index_is_a_clear_error(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("flag,value", [("--since", "2019-13-45"), ("--until", "yesterday"), ("--since", "June")])
 def test_cli_search_bad_date_is_a_clear_error(seed_index, flag, value):
-    result = subprocess.run([str(MINUTES), "--index", str(seed_index.settings.index_dir), "search", "phase 2",
+    result = subprocess.run([str(MINUTES), "--index", str(seed_index.settings.index.index_dir), "search", "phase 2",
                              flag, value], capture_output=True, text=True, env=_env(), timeout=300)
     assert result.returncode == 2
     assert result.stderr.strip() == f"minutes: {flag} wants a date like 2019-06-04, not {value!r}"

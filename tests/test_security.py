@@ -216,7 +216,7 @@ def _run_read_only(index_dir: Path, *args) -> "subprocess.CompletedProcess":
 @pytest.mark.slow
 def test_index_on_a_read_only_mount_still_answers(tmp_path, index):
     run_ingest(index, CORPUS)
-    index_dir = Path(index.settings.index_dir)
+    index_dir = Path(index.settings.index.index_dir)
     before = _snapshot(index_dir)
 
     done = _run_read_only(index_dir, "ask", "what did cabinet resolve on the phase 2 plan?", "--json")
@@ -336,7 +336,7 @@ def served_app(tmp_path, real_embedder, hostile_tree):
     else:
         ui.launch(demo, settings, index, prevent_thread_lock=True, quiet=True)
     try:
-        yield demo, index, f"http://127.0.0.1:{settings.port}"
+        yield demo, index, f"http://127.0.0.1:{settings.chat.port}"
     finally:
         demo.close()
 
@@ -395,7 +395,7 @@ def test_rejected_uploads_are_deleted_and_never_served(served_app, tmp_path):
     shutil.copy("/bin/ls", evil)
     results, _status, rows = demo.chat_app.add_documents([str(evil)])
     assert rows[0][:2] == ("evil.pdf", False) and "corrupt or unreadable PDF" in rows[0][2]
-    uploads = Path(index.settings.index_dir) / "uploads"
+    uploads = Path(index.settings.index.index_dir) / "uploads"
     assert not [p for p in uploads.rglob("*") if p.is_file()]  # nothing kept
     assert not any(r.path.endswith("evil.pdf") for r in index.catalog.files())
     client = _login(url)
@@ -491,11 +491,11 @@ def test_chat_upload_takes_the_same_lock(tmp_path, index):
     from assistant.answer.service import AnswerService
     from assistant.decisions.answerer import RECORDS
 
-    settings = Settings(index_dir=index.settings.index_dir, ingest_lock_wait=0.5)
+    settings = Settings(index_dir=index.settings.index.index_dir, ingest_lock_wait=0.5)
     chat = ui.ChatApp(AnswerService(settings, index, records=RECORDS), settings)
     upload = tmp_path / "parks.txt"
     upload.write_text("Parks committee. RESOLVED that the tennis courts be resurfaced.\n")
-    holder = _hold_lock(Path(settings.index_dir))
+    holder = _hold_lock(Path(settings.index.index_dir))
     try:
         _html, _status, rows = chat.add_documents([str(upload)])
     finally:
@@ -895,7 +895,7 @@ def test_a_public_user_gets_no_restricted_file_or_page(exempt_index):
 
 
 def test_cli_shows_exempt_items_to_officers_only(exempt_index):
-    index_dir = str(exempt_index.settings.index_dir)
+    index_dir = str(exempt_index.settings.index.index_dir)
     for command in (["search", "Zephyr Holdings depot", "--json"], ["ask", "Who was the Quarry Lane depot sold to?"],
                     ["decisions", "--json"], ["history", "Quokka Farm"]):
         code, out, err = _cli("--index", index_dir, *command)
@@ -931,7 +931,7 @@ def test_the_api_and_the_source_route_follow_the_users_level(exempt_index, tmp_p
     settings = exempt_index.settings.model_copy(update={"users_file": str(users), "port": _free_port()})
     demo = ui.build_app(AnswerService(settings, exempt_index, records=RECORDS), settings)
     ui.launch(demo, settings, exempt_index, prevent_thread_lock=True, quiet=True)
-    url = f"http://127.0.0.1:{settings.port}"
+    url = f"http://127.0.0.1:{settings.chat.port}"
     try:
         assert httpx.post(url + "/gradio_api/call/chat", json={"data": ["x", [], "", "", "", ""]}).status_code == 401
         sessions = {}

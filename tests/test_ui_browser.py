@@ -56,7 +56,7 @@ def app_url(chat_index):
     app = ui.build_app(service, settings)
     ui.launch(app, settings, chat_index, prevent_thread_lock=True, quiet=True)
     try:
-        yield f"http://{settings.host}:{settings.port}"
+        yield f"http://{settings.chat.host}:{settings.chat.port}"
     finally:
         app.close()
 
@@ -259,7 +259,7 @@ def test_upload_a_pdf_then_ask_about_it(tab, tmp_path, chat_index):
     served = tab.request.get(tab.url.rstrip("/") + "/" + href.split("#")[0])
     assert served.status == 200 and served.headers["content-type"] == "application/pdf"
     # Ingested PDFs are served by id only: no folder, not even the uploads', is served.
-    uploaded = next((Path(chat_index.settings.index_dir) / "uploads").rglob("*.pdf"))
+    uploaded = next((Path(chat_index.settings.index.index_dir) / "uploads").rglob("*.pdf"))
     for path in ("/etc/passwd", str(CORPUS / "manifest.json"), str(uploaded)):
         assert tab.request.get(tab.url.rstrip("/") + "/gradio_api/file=" + path).status == 403
 

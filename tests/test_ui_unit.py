@@ -12,6 +12,7 @@ from assistant.app import ui
 from assistant.answer.prompts import CLOSEST_MATCHES, NOT_FOUND
 from assistant.core.errors import MinutesError
 from assistant.core.types import Answer, Chunk, Citation, Filters, Hit
+from assistant.decisions.records import Decision
 from conftest import ROOT
 
 HOSTILE = 'Before <script>alert(1)</script> <img src=x onerror=alert(2)> [click](http://evil.example) https://evil.example & "q" ${1+1}'
@@ -217,26 +218,13 @@ def test_upload_results_html_escapes_names():
     assert "No files" in ui.upload_results_html([])
 
 
-@dataclass(frozen=True)
-class FakeDecision:
-    source: str = "/m/2019-06-04.pdf"
-    page: int = 3
-    council: str = "Alameda City Council"
-    committee: str = "City Council"
-    meeting: str = ""
-    date: str = "2019-06-04"
-    item: str = "19-330"
-    title: str = "Budget"
-    kind: str = "motion"
-    text: str = "Councilmember Oddie moved approval <b>now</b>."
-    outcome: str | None = "carried"
-    mover: str = "Oddie"
-    seconder: str = "Knox White"
-    ayes: int | None = 5
-    noes: int | None = 0
-    abstentions: int | None = None
-    absent: int | None = None
-    chunk_id: str = ""
+def FakeDecision(**changes) -> Decision:
+    """A register record as the Decisions tab receives it."""
+    fields = dict(id="d-19-330", source="/m/2019-06-04.pdf", page=3, council="Alameda City Council",
+                  committee="City Council", meeting="", date="2019-06-04", item="19-330", title="Budget", kind="motion",
+                  text="Councilmember Oddie moved approval <b>now</b>.", outcome="carried", mover="Oddie",
+                  seconder="Knox White", ayes=5, noes=0)
+    return Decision(**{**fields, **changes})
 
 
 def test_decision_rows_are_plain_text_cells():
@@ -245,7 +233,7 @@ def test_decision_rows_are_plain_text_cells():
     row = dict(zip(ui.DECISION_HEADERS, rows[0]))
     assert row["Date"] == "2019-06-04" and row["Outcome"] == "carried"
     assert row["Decision"] == "Councilmember Oddie moved approval <b>now</b>."  # the table shows cells as text
-    assert "moved by Oddie" in row["Moved, seconded, vote"] and "5 ayes" in row["Moved, seconded, vote"]
+    assert "moved by Oddie" in row["Moved, seconded, vote"] and "5-0" in row["Moved, seconded, vote"]
     assert row["Source"] == "2019-06-04.pdf p.3"
 
 

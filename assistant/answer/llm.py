@@ -28,7 +28,7 @@ LOCAL_LLM_MISSING = ("the local LLM is not set up: run `make llm` (it builds lla
 
 
 def make_chat_model(settings: Settings):
-    provider = settings.llm_provider.lower()
+    provider = settings.answer.llm_provider.lower()
     if provider == "llamacpp":
         if importlib.util.find_spec("llama_cpp") is None:
             raise MinutesError(LOCAL_LLM_MISSING)
@@ -37,45 +37,45 @@ def make_chat_model(settings: Settings):
         from .local_model import ModelUnavailable, assemble_qwen_05b
 
         try:
-            path = settings.llm_model or str(assemble_qwen_05b())
+            path = settings.answer.llm_model or str(assemble_qwen_05b())
         except ModelUnavailable as exc:
             raise MinutesError(str(exc)) from exc
         if not os.path.exists(path):
             raise MinutesError(f"no GGUF model at {path}")
         return ChatLlamaCpp(
             model_path=path,
-            n_ctx=settings.llm_context,
-            n_threads=settings.llm_threads,
+            n_ctx=settings.answer.llm_context,
+            n_threads=settings.answer.llm_threads,
             n_batch=256,
-            temperature=settings.llm_temperature,
-            max_tokens=settings.llm_max_tokens,
+            temperature=settings.answer.llm_temperature,
+            max_tokens=settings.answer.llm_max_tokens,
             streaming=True,
             verbose=False,
         )
     if provider == "ollama":
         from langchain_ollama import ChatOllama
 
-        if not settings.llm_model:
+        if not settings.answer.llm_model:
             raise MinutesError("set MINUTES_LLM_MODEL to an Ollama model name")
         return ChatOllama(
-            model=settings.llm_model,
-            base_url=settings.llm_base_url or "http://127.0.0.1:11434",
-            temperature=settings.llm_temperature,
-            num_predict=settings.llm_max_tokens,
+            model=settings.answer.llm_model,
+            base_url=settings.answer.llm_base_url or "http://127.0.0.1:11434",
+            temperature=settings.answer.llm_temperature,
+            num_predict=settings.answer.llm_max_tokens,
         )
     if provider == "openai":
         from langchain_openai import ChatOpenAI
 
-        if not settings.llm_model:
+        if not settings.answer.llm_model:
             raise MinutesError("set MINUTES_LLM_MODEL to the endpoint's model name")
         return ChatOpenAI(
-            model=settings.llm_model,
-            base_url=settings.llm_base_url or None,
-            api_key=os.environ.get(settings.llm_api_key_env) or "not-needed",
-            temperature=settings.llm_temperature,
-            max_tokens=settings.llm_max_tokens,
+            model=settings.answer.llm_model,
+            base_url=settings.answer.llm_base_url or None,
+            api_key=os.environ.get(settings.answer.llm_api_key_env) or "not-needed",
+            temperature=settings.answer.llm_temperature,
+            max_tokens=settings.answer.llm_max_tokens,
         )
-    raise MinutesError(f"unknown LLM provider {settings.llm_provider!r}: use llamacpp, ollama or openai")
+    raise MinutesError(f"unknown LLM provider {settings.answer.llm_provider!r}: use llamacpp, ollama or openai")
 
 
 class LLMAnswerer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..core.dates import MONTHS, US_DATE, UK_DATE, find_date
 from ..retrieve.hybrid import GENERIC_BODY_WORDS
@@ -218,7 +218,3 @@ def _gist(turns: list[dict], words: int = 30) -> str:
     quoted = re.findall(r"“([^”]+)”", answers[-1])
     text = " ".join(quoted) if quoted else re.sub(r"\[\d+\]", " ", answers[-1])
     return " ".join(text.split()[:words])
-
-
-def without_filters(plan: QueryPlan) -> QueryPlan:
-    return replace(plan, filters=Filters())

@@ -200,7 +200,7 @@ class AnswerService:
 
     @property
     def mode(self) -> str:
-        return self.settings.answer_mode
+        return self.settings.answer.answer_mode
 
     def with_mode(self, mode: str) -> "AnswerService":
         """The same index and models, another answer mode."""
@@ -234,10 +234,10 @@ class AnswerService:
         plan = plan_query(question, history, filters, stats["committees"], stats["councils"], condense=condense)
         timings["plan"] = _ms(started)
         t0 = time.perf_counter()
-        hits = self.index.retriever.search(plan.standalone, plan.filters, k=self.settings.top_k, timings=timings,
+        hits = self.index.retriever.search(plan.standalone, plan.filters, k=self.settings.retrieval.top_k, timings=timings,
                                            prefer=plan.prefer)
         weigher = Weigher(self.index.lexical, plan)
-        hits = rerank_by_coverage(weigher, hits, self.settings.coverage_rerank, wanted_kind(plan))
+        hits = rerank_by_coverage(weigher, hits, self.settings.retrieval.coverage_rerank, wanted_kind(plan))
         hits = bring_in_item_passages(self.index.retriever, plan, hits)
         timings["retrieve"] = _ms(t0)
         t0 = time.perf_counter()
@@ -246,7 +246,7 @@ class AnswerService:
             if self.records is not None and asks_about_a_decision(plan, self.records.is_latest_question):
                 draft = self.records.answer(self.register, plan, hits)
             if draft is None:
-                draft = extractive_answer(weigher, hits, plan, self.settings.max_quotes)
+                draft = extractive_answer(weigher, hits, plan, self.settings.answer.max_quotes)
         timings["extractive"] = _ms(t0)
         score = 0.0
         if draft:
@@ -258,7 +258,7 @@ class AnswerService:
                 score = max(score, relevance(weigher, similarity, draft, plan.prefer))
         timings["relevance"] = round(score, 3)
 
-        if draft is None or score < self.settings.refusal_threshold:
+        if draft is None or score < self.settings.answer.refusal_threshold:
             answer = self._refusal(plan, hits)
             yield Event("delta", answer.text)
             yield Event("answer", answer=self._finish(answer, started, timings, hits))

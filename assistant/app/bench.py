@@ -23,10 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..core.config import PROJECT_ROOT, Settings
+from ..core.config import ALAMEDA_DIR, Settings
 from ..index.embedding import set_offline_environment
 
-ALAMEDA = PROJECT_ROOT.parent / "shared" / "corpora" / "alameda-city-council"
+# Relative to the working directory, as `make bench` runs it: the checkout's root.
+ALAMEDA = ALAMEDA_DIR
+EVAL = Path("eval")
+CORPUS = Path("corpus")
 
 
 def _folder_size(folder: Path) -> int:
@@ -191,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--llm", action="store_true", help="also time the local LLM's first token (slow)")
     parser.add_argument("--no-langchain", action="store_true", help="skip the LangChain default pipeline")
     parser.add_argument("--embedding-backend", default="auto", help="auto (default), onnx-int8 or torch")
-    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "eval" / "reports" / "bench.json")
+    parser.add_argument("--out", type=Path, default=EVAL / "reports" / "bench.json")
     args = parser.parse_args(argv)
     if not ALAMEDA.is_dir():
         print(f"the Alameda corpus is not at {ALAMEDA}; nothing to benchmark")
@@ -219,16 +222,16 @@ def main(argv: list[str] | None = None) -> int:
                     results["langchain"]["seconds_total"] / results["ingest"]["seconds_total"], 2)
                 print(side_by_side(results["ingest"], results["langchain"]), flush=True)
         print("ask on the bundled corpus …", flush=True)
-        results["ask_seeds"] = bench_ask(tmp / "seeds", PROJECT_ROOT / "eval" / "seeds.jsonl", args.questions,
-                                         corpus=PROJECT_ROOT / "corpus", backend=args.embedding_backend)
+        results["ask_seeds"] = bench_ask(tmp / "seeds", EVAL / "seeds.jsonl", args.questions,
+                                         corpus=CORPUS, backend=args.embedding_backend)
         print(json.dumps(results["ask_seeds"], indent=2), flush=True)
         print("ask on the Alameda index …", flush=True)
-        results["ask_alameda"] = bench_ask(alameda_index, PROJECT_ROOT / "eval" / "alameda.jsonl", args.questions,
+        results["ask_alameda"] = bench_ask(alameda_index, EVAL / "alameda.jsonl", args.questions,
                                            backend=args.embedding_backend)
         print(json.dumps(results["ask_alameda"], indent=2), flush=True)
         if args.llm:
             print("local LLM (0.5B) on the bundled corpus …", flush=True)
-            results["llm_seeds"] = bench_ask(tmp / "seeds", PROJECT_ROOT / "eval" / "seeds.jsonl",
+            results["llm_seeds"] = bench_ask(tmp / "seeds", EVAL / "seeds.jsonl",
                                              min(args.questions, 10), llm=True, backend=args.embedding_backend)
             print(json.dumps(results["llm_seeds"], indent=2), flush=True)
     finally:

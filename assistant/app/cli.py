@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import MinutesError
+from ..core.text import shorten
 
 EPILOG = "Every setting can also come from the environment: MINUTES_INDEX_DIR, MINUTES_CHROMA_URL, MINUTES_ANSWER_MODE, ..."
 
@@ -122,6 +123,8 @@ def _filter_args(p: argparse.ArgumentParser) -> None:
 
 
 def _settings(args):
+    from pydantic import ValidationError
+
     from ..core.config import Settings
 
     overrides = {}
@@ -137,7 +140,18 @@ def _settings(args):
         overrides["host"] = args.host
     if getattr(args, "port", None):
         overrides["port"] = args.port
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:  # a MINUTES_ variable that does not parse, say: one line each, no traceback
+        raise MinutesError("settings: " + "; ".join(_setting_error(error) for error in exc.errors())) from None
+
+
+def _setting_error(error) -> str:
+    from ..core.config import env_name
+
+    where = ".".join(str(part) for part in error["loc"]) or "value"
+    env = env_name(*error["loc"])
+    return f"{where}{f' ({env})' if env else ''}: {error['msg']}"
 
 
 def _filters(args):
@@ -191,7 +205,7 @@ def cmd_ingest(args, settings) -> int:
 
     index = _open_index(settings, create=True)
     index.catalog.require_writable()
-    with writer_lock(settings.index_dir):  # a second ingest on this index is refused, with the reason
+    with writer_lock(settings.index.index_dir):  # a second ingest on this index is refused, with the reason
         report = ingest(index, args.paths, progress=not args.no_progress and sys.stderr.isatty(),
                         hooks=decision_hooks(index))
     print(report.summary())
@@ -208,7 +222,7 @@ def cmd_sync(args, settings) -> int:
     quiet = args.no_progress
     index = _open_index(settings, create=True)  # a sync writes the index, as ingest does
     index.catalog.require_writable()
-    with writer_lock(settings.index_dir):
+    with writer_lock(settings.index.index_dir):
         report = sync_moderngov(
             index, args.url, committees=args.committee, since=dates.since, until=dates.until,
             council=args.council or "", refresh=args.refresh, hooks=decision_hooks(index),
@@ -250,9 +264,7 @@ def hit_json(hit) -> dict:
 
 
 def cmd_search(args, settings) -> int:
-    index = _open_index(settings)
-    if index.is_empty():
-        raise MinutesError(f"the index at {settings.index_dir} is empty: run `minutes ingest PATH` first")
+    index = _open_index(settings).require_chunks()
     hits = index.retriever.search(args.query, _filters(args), k=args.k, mode=args.mode)
     if args.json:
         print(json.dumps([hit_json(h) for h in hits], ensure_ascii=False, indent=2))
@@ -264,12 +276,8 @@ def cmd_search(args, settings) -> int:
         where = ", ".join(p for p in (c.council, c.committee, c.date or "date not stated") if p)
         item = f" item {c.item}" if c.item else ""
         print(f"[{hit.rank}] {where}{item} — {c.source} p.{c.page_start} ({c.section})")
-        print("    " + _shorten(c.text, 300).replace("\n", " "))
+        print("    " + shorten(c.text, 300).replace("\n", " "))
     return 0
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"
 
 
 def cmd_stats(args, settings) -> int:
@@ -279,8 +287,8 @@ def cmd_stats(args, settings) -> int:
     stats = index.catalog.stats()
     stats["collection"] = collection_name(settings)
     stats["vectors"] = index.store.count()
-    stats["index_dir"] = str(settings.index_dir)
-    stats["size_on_disk_mb"] = round(_folder_size(settings.index_dir) / 1e6, 1)
+    stats["index_dir"] = str(settings.index.index_dir)
+    stats["size_on_disk_mb"] = round(_folder_size(settings.index.index_dir) / 1e6, 1)
     print(json.dumps(stats, indent=2, default=str))
     return 0
 
@@ -300,9 +308,7 @@ def cmd_ask(args, settings) -> int:
     from ..answer.service import AnswerService
     from ..decisions.answerer import RECORDS
 
-    service = AnswerService.open(settings, _open_index(settings), records=RECORDS)
-    if service.index.is_empty():
-        raise MinutesError(f"the index at {settings.index_dir} is empty: run `minutes ingest PATH` first")
+    service = AnswerService.open(settings, _open_index(settings).require_chunks(), records=RECORDS)
     if args.batch:
         return _ask_batch(service, args)
     if not args.question:

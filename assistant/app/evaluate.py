@@ -336,8 +336,7 @@ def run_cli(args, settings) -> int:
     import sys
 
     service = AnswerService.open(settings, records=RECORDS)
-    if service.index.is_empty():
-        raise MinutesError(f"the index at {settings.index_dir} is empty: ingest the minutes the questions are about first")
+    service.index.require_chunks("ingest the minutes the questions are about first")
     service.warm()
     out_dir = Path(args.out)
     files = list(args.file or [])
@@ -346,7 +345,7 @@ def run_cli(args, settings) -> int:
         rows = load_questions(path)[: args.limit or None]
         folders = sorted({str(Path(f.path).parent) for f in service.index.catalog.files()})
         extractive = AnswerService(settings.model_copy(update={"answer_mode": "extractive"}), service.index, records=service.records)
-        variants = compare(extractive, rows, folders, llm=settings.answer_mode == "llm" or bool(getattr(args, "llm", False)))
+        variants = compare(extractive, rows, folders, llm=settings.answer.answer_mode == "llm" or bool(getattr(args, "llm", False)))
         table = compare_table(variants)
         out_dir.mkdir(parents=True, exist_ok=True)
         stem = out_dir / f"compare-{path.stem}"
@@ -380,7 +379,7 @@ def _evaluate_one(service: AnswerService, settings, path: Path, args, out_dir: P
     results = run_set(service, rows)
     figures = metrics(results)
     paths = write_report(path.stem, results, figures, out_dir,
-                         f"index {collection_name(settings)}, answer mode {settings.answer_mode}, "
+                         f"index {collection_name(settings)}, answer mode {settings.answer.answer_mode}, "
                          f"{len(rows)} questions in {time.perf_counter() - started:.0f}s")
     print(f"== {path.name}")
     for key, value in figures.items():

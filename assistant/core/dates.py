@@ -24,7 +24,6 @@ UK_DATE = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s*(\d{4})\b
 NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 MONTH_YEAR = re.compile(_MONTH + r"\s+(\d{4})", re.I)
-YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
 
 
 def date_to_int(iso: str) -> int:

@@ -15,6 +15,7 @@ from ..answer.evidence import Weigher
 from ..answer.extractive import Draft
 from ..core.dates import human_date
 from ..retrieve.hybrid import contradicts, preference_factor
+from ..core.text import one_line
 from ..core.types import Citation, Filters, date_to_int
 from .history import build_history, label_of
 
@@ -129,10 +130,6 @@ def _cite(register, record_or_entry, quote: str, citations: list) -> int | None:
     return n
 
 
-def _one_line(text: str) -> str:
-    return re.sub(r"\s*\n\s*", " ", text).strip()
-
-
 def vote_words(d) -> str:
     """'the motion carried: Ayes 4 (Knox White, Oddie, Vella, Ezzy Ashcraft), Noes 1 (Daysog)'."""
     parts = []
@@ -177,12 +174,12 @@ def _record_draft(register, plan, records) -> Draft | None:
         if n is None:
             continue
         where = label_of(d)
-        line = f"{where}: “{_one_line(d.text)}” [{n}]"
+        line = f"{where}: “{one_line(d.text)}” [{n}]"
         if d.vote_text and (plan.intent in ("vote", "who") or d.kind == "consent"):
             quote = d.vote_text.split("\n")[-1] if d.kind != "consent" else d.vote_text
             m = _cite(register, d, quote, citations) if quote else None
             if m is not None:
-                line += f" … “{_one_line(quote)}” [{m}]"
+                line += f" … “{one_line(quote)}” [{m}]"
         facts = record_facts(d)
         if plan.intent in ("vote", "who") and facts:
             line = f"{facts}\n{line}"
@@ -211,19 +208,19 @@ def latest_answer(register, plan) -> Draft | None:
         n = _cite(register, latest, latest.text, citations)
         if n is not None:
             lines.append(f"The latest recorded decision on this — {latest.when}: {label_of(latest)}"
-                         f"{_by(latest)}: “{_one_line(latest.text)}” [{n}]")
+                         f"{_by(latest)}: “{one_line(latest.text)}” [{n}]")
         i = entries.index(latest)
         earlier = [e for e in entries[:i] if e.kind == "decision" and e.decision_kind != "action"][-1:]
         for e in earlier:
             m = _cite(register, e, e.text, citations)
             if m is not None:
-                lines.append(f"Before it, {e.when}: {label_of(e)}{_by(e)}: “{_one_line(e.text)}” [{m}]")
+                lines.append(f"Before it, {e.when}: {label_of(e)}{_by(e)}: “{one_line(e.text)}” [{m}]")
         later = [e for e in entries[i + 1:] if e.sort_date > latest.sort_date and e.decision_kind != "action"][:1]
         for e in later:
             m = _cite(register, e, e.text, citations)
             if m is not None:
                 what = "considered it again, with no decision recorded in these minutes" if e.kind == "discussion" else "recorded"
-                lines.append(f"After it, {e.when}: {label_of(e)} {what}: “{_one_line(e.text)}” [{m}]")
+                lines.append(f"After it, {e.when}: {label_of(e)} {what}: “{one_line(e.text)}” [{m}]")
     else:
         dated = [e for e in entries if e.sort_date]
         if dated:
@@ -231,12 +228,12 @@ def latest_answer(register, plan) -> Draft | None:
             m = _cite(register, e, e.text, citations)
             if m is not None:
                 lines.append(f"No dated decision was found on this. The latest dated entry, {e.when}: {label_of(e)}: "
-                             f"“{_one_line(e.text)}” [{m}]")
+                             f"“{one_line(e.text)}” [{m}]")
     undated = [e for e in entries if not e.sort_date and e.kind == "decision" and e.decision_kind != "action"][:2]
     for e in undated:
         m = _cite(register, e, e.text, citations)
         if m is not None:
-            lines.append(f"Not placed in time (the minutes do not state the date): {label_of(e)}: “{_one_line(e.text)}” [{m}]")
+            lines.append(f"Not placed in time (the minutes do not state the date): {label_of(e)}: “{one_line(e.text)}” [{m}]")
     if not citations:
         return None
     return Draft("\n".join(lines), tuple(citations))

@@ -32,15 +32,16 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from ..core.config import Settings
+from ..core.config import ALAMEDA_DIR, Settings
 from ..index.embedding import set_offline_environment
 from ..retrieve.minutes_index import MinutesIndex
 from ..ingest.pipeline import ingest
 from .register import DecisionRegister, decision_hooks
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-ALAMEDA = ROOT.parent / "shared" / "corpora" / "alameda-city-council"
-CORPUS = ROOT / "corpus"
+# Relative to the working directory, the checkout's root when run as the docstring says.
+ALAMEDA = ALAMEDA_DIR
+CORPUS = Path("corpus")
+EVAL = Path("eval")
 
 
 def _norm(text: str | None) -> str:
@@ -253,9 +254,9 @@ def summary(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m assistant.decisions.quality", description=__doc__.split("\n\n")[0])
-    parser.add_argument("gold", nargs="*", default=[str(ROOT / "eval" / "decisions_gold.jsonl")],
+    parser.add_argument("gold", nargs="*", default=[str(EVAL / "decisions_gold.jsonl")],
                         help="annotated samples (JSONL); several are measured one by one and together")
-    parser.add_argument("--out", default=str(ROOT / "eval" / "reports" / "decisions_quality.json"), help="JSON report")
+    parser.add_argument("--out", default=str(EVAL / "reports" / "decisions_quality.json"), help="JSON report")
     parser.add_argument("--alameda", default=str(ALAMEDA), help="folder of the Alameda PDFs")
     parser.add_argument("--corpus", default=str(CORPUS), help="folder of the bundled files")
     parser.add_argument("--problems", action="store_true", help="print every disagreement")

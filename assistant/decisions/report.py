@@ -13,6 +13,7 @@ import sys
 
 from ..core.errors import MinutesError
 from ..core.filters import Filters
+from ..core.text import shorten
 from ..retrieve.minutes_index import MinutesIndex
 from .extract import OUTCOMES
 from .history import History, build_history, label_of
@@ -27,9 +28,7 @@ CSV_COLUMNS = (
 
 
 def _open_register(settings):
-    index = MinutesIndex.open(settings, create=False).view(settings.access_level)
-    if index.is_empty():
-        raise MinutesError(f"the index at {settings.index_dir} is empty: run `minutes ingest PATH` first")
+    index = MinutesIndex.open(settings, create=False).view(settings.access_level).require_chunks()
     register = DecisionRegister.of(index)
     stale = stale_files(index.catalog)
     if stale:
@@ -71,17 +70,13 @@ def format_table(found: list[Decision], width: int = 60) -> str:
         if d.kind == "action" and d.action_owner:
             text = f"[action: {d.action_owner}] {text}"
         rows.append((
-            d.date or "not stated", _cut(d.committee, 22), d.item or "—", d.outcome or "—", d.mover or "—",
-            d.seconder or "—", d.vote_summary() or "—", _cut(text, width),
+            d.date or "not stated", shorten(d.committee, 22), d.item or "—", d.outcome or "—", d.mover or "—",
+            d.seconder or "—", d.vote_summary() or "—", shorten(text, width),
         ))
     widths = [max(len(r[i]) for r in rows) for i in range(len(TABLE_COLUMNS))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"
 
 
 def run_history_cli(args, settings, filters: Filters) -> int:

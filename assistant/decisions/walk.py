@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from ..ingest.structure import _item_title as structure_title
+from ..ingest.structure import CLOSED_REPORT_TITLE, _item_title as structure_title
 from ..core.types import Segment
 from .names import clean_name, split_names
 from .votes import MOVED, Vote, mover_of, parse_vote, seconder_of
 from .wording import (
-    ACTION_LINE, BODY_WORDS, CLOSED_SESSION_REPORT, CLOSED_SESSION_START, CONSENSUS, CONSENT_MOTION, EMBEDDED_ITEM,
+    ACTION_LINE, BODY_WORDS, CLOSED_REPORT_WORDS, CLOSED_SESSION_START, CONSENSUS, CONSENT_MOTION, EMBEDDED_ITEM,
     HEAD_OUTCOME, ITEM_HEAD, MEETING_START, NO_VOTE, PAGE_FURNITURE, PROCEDURAL_AGREEMENT, RECOMMENDATION_PUT,
     RECORDED_VOTE, REGARDING, STRONG_CONSENT, UNDERTOOK, action_owner, heading_outcome, resolution_outcome,
 )
@@ -189,15 +189,15 @@ def _on_paragraph(w: _Walk, seg: Segment) -> None:
         w.add(Found(seg, "action", text, None, _item_num(w, seg), _item_title(w, seg), owner=owner))
     elif seg.kind == "motion" or (seg.kind == "vote" and MOVED.search(text[:MOTION_HEAD]) and mover_of(text)):
         _on_motion(w, seg)
-    elif seg.kind == "vote" or (seg.kind == "discussion" and CLOSED_SESSION_REPORT.match(text)):
-        if CLOSED_SESSION_REPORT.match(text) or seg.title == "Closed Session Report":
+    elif seg.kind == "vote" or (seg.kind == "discussion" and CLOSED_REPORT_WORDS.match(text)):
+        if CLOSED_REPORT_WORDS.match(text) or seg.title == CLOSED_REPORT_TITLE:
             _on_closed_report(w, seg)
         else:
             _on_vote(w, seg)
     elif seg.kind == "discussion" and ADDRESSED_UNDER.search(text) and w.item is not None:
         _on_addressed_under(w, seg, ADDRESSED_UNDER.search(text))
     elif seg.kind == "discussion":
-        if seg.title == "Closed Session Report" and re.match(r"\s*regarding\b", text, re.I):
+        if seg.title == CLOSED_REPORT_TITLE and re.match(r"\s*regarding\b", text, re.I):
             _on_closed_report(w, seg)
         elif CONSENSUS.search(text) and (w.item or seg.item):
             _on_consensus(w, seg)
@@ -438,7 +438,7 @@ def _on_closed_report(w: _Walk, seg: Segment, text: str | None = None) -> None:
                 and not RECORDED_VOTE.search(piece):
             item = _closed_item(piece, candidates)  # 'regarding Labor, the matter was continued'
             w.add(Found(seg, "item", piece, "deferred", item.num if item else "",
-                        item.title if item else "Closed Session Report"))
+                        item.title if item else CLOSED_REPORT_TITLE))
             continue
         if not piece or NO_VOTE.search(piece) and not RECORDED_VOTE.search(piece):
             continue
@@ -446,7 +446,7 @@ def _on_closed_report(w: _Walk, seg: Segment, text: str | None = None) -> None:
             continue
         item = _closed_item(piece, candidates)
         vote = parse_vote(piece)
-        w.add(Found(seg, "vote", piece, "approved", item.num if item else "", item.title if item else "Closed Session Report",
+        w.add(Found(seg, "vote", piece, "approved", item.num if item else "", item.title if item else CLOSED_REPORT_TITLE,
                     vote=replace(vote, outcome=vote.outcome or "carried")))
 
 

@@ -35,7 +35,9 @@ PAGE_FURNITURE = re.compile(  # 'Joint Meeting Alameda City Council, ... Agency 
 CONSENT_MOTION = re.compile(r"consent\s+calendar|consent\s+agenda", re.I)
 MEETING_START = re.compile(r"^\s*(?:\d{1,3}\s+)?MINUTES OF THE\b", re.I)
 CLOSED_SESSION_START = re.compile(r"adjourned to closed session|^\s*(?:adjournment to\s+)?closed session\s*$", re.I)
-CLOSED_SESSION_REPORT = re.compile(r"^\s*following the closed session|closed session report", re.I)
+# A passage that reports what was decided in closed session (ingest/structure.py's CLOSED_REPORT_OPENING
+# is the other rule: the paragraph where that report starts a part of its own).
+CLOSED_REPORT_WORDS = re.compile(r"^\s*following the closed session|closed session report", re.I)
 NO_VOTE = re.compile(r"\bno (?:vote|action) (?:was )?taken\b|\bwith no vote\b|\bno vote was taken\b|\bno action\b", re.I)
 RECORDED_VOTE = re.compile(
     rf"\bby\s+(?:a\s+|the\s+following\s+(?:\w+\s+)?)?(?:{pdf_word('unanimous')}\s+)?(?:voice\s+|roll\s+call\s+)?votes?\b|"

@@ -225,7 +225,7 @@ class TokenCounter:
 def make_embedder(settings) -> SentenceTransformerEmbedder:
     """The embedder that `settings` choose (backend resolved: auto -> onnx-int8 when exported)."""
     return SentenceTransformerEmbedder(
-        settings.embedding_model, settings.embedding_model_path, settings.embed_batch_size,
-        settings.embed_max_tokens, backend=settings.embedding_backend, onnx_dir=settings.embedding_onnx_dir,
-        threads=settings.embed_threads,
+        settings.index.embedding_model, settings.index.embedding_model_path, settings.index.embed_batch_size,
+        settings.index.embed_max_tokens, backend=settings.index.embedding_backend, onnx_dir=settings.index.embedding_onnx_dir,
+        threads=settings.index.embed_threads,
     )

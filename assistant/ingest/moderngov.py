@@ -168,7 +168,7 @@ def sync_moderngov(
         raise MinutesError(f"--since {since} is after --until {until}")
     own_client = client is None
     client = client or ModernGovClient.from_settings(url, settings)
-    folder, state, council = _open_state(settings.index_dir, client, council)
+    folder, state, council = _open_state(settings.index.index_dir, client, council)
     report = SyncReport(client.host, council, since=since, until=until, folder=str(folder))
     try:
         _sync_committees(client, committees, folder, state, report, settings, refresh, today, log)
@@ -219,7 +219,7 @@ def _sync_committees(client, wanted: Iterable[str], folder: Path, state: dict, r
         report.meetings_listed += len(refs)
         for ref in refs:
             _sync_meeting(client, ref, committee.title, folder, state, report, report.council,
-                          settings.moderngov_documents, refresh, today, settings.moderngov_settle_days, log)
+                          settings.moderngov.documents, refresh, today, settings.moderngov.settle_days, log)
 
 
 def _label(ref: MeetingRef, committee: str) -> str:

@@ -246,9 +246,9 @@ class ModernGovClient:
 
     @classmethod
     def from_settings(cls, url: str, settings) -> "ModernGovClient":
-        return cls(url, delay=settings.moderngov_delay, timeout=settings.moderngov_timeout,
-                   retries=settings.moderngov_retries, backoff=settings.moderngov_backoff,
-                   max_bytes=settings.moderngov_max_document_mb * 1_000_000)
+        return cls(url, delay=settings.moderngov.delay, timeout=settings.moderngov.timeout,
+                   retries=settings.moderngov.retries, backoff=settings.moderngov.backoff,
+                   max_bytes=settings.moderngov.max_document_mb * 1_000_000)
 
     def close(self) -> None:
         self._http.close()

@@ -190,7 +190,7 @@ def ingest(
     """Ingest `paths` holding the index's writer lock (a second writer waits `lock_wait`
     seconds for it, then is refused with a clear message)."""
     index.catalog.require_writable()
-    with writer_lock(index.settings.index_dir, lock_wait):
+    with writer_lock(index.settings.index.index_dir, lock_wait):
         return _ingest(index, paths, progress, hooks, workers)
 
 
@@ -256,8 +256,8 @@ def _changed_files(index: IngestTarget, files: list[tuple[Path, str]], report: I
         stat = path.stat()
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         known = catalog.file(str(path))
-        if (known and known.sha256 == sha and known.metadata.get("chunker", "structure") == settings.chunker
-                and _same_access(known, path, settings.detect_exempt)
+        if (known and known.sha256 == sha and known.metadata.get("chunker", "structure") == settings.index.chunker
+                and _same_access(known, path, settings.index.detect_exempt)
                 and not (known.status == "skipped" and ocr_now_possible(known.reason))):
             report.files_unchanged += 1
             if known.status == "skipped":
@@ -328,7 +328,7 @@ class _Writer:
         report.skipped.append((prep.source, prep.skip_reason))
         old = index.catalog.chunk_ids(prep.path)
         rec = index.file_record(prep.path, prep.source, prep.sha256, prep.size, prep.mtime, "skipped",
-                                prep.skip_reason, 0, 0, {"chunker": index.settings.chunker})
+                                prep.skip_reason, 0, 0, {"chunker": index.settings.index.chunker})
         index.catalog.record_skipped(rec, [_bind(h, []) for h in self.hooks])
         if old:
             index.store.delete(sorted(old))

@@ -152,8 +152,8 @@ def prepared_by(executor, index, todo: list[tuple], workers: int) -> Iterator[Pr
     """The files read, parsed and chunked by the reader processes, in order, READ_AHEAD each
     (`index`: the ingest target, whose settings and token counter they use)."""
     settings = index.settings
-    extra = (settings.chunker, settings.chunk_tokens, settings.embedding_model_path, None,
-             settings.detect_exempt, index.token_counter)
+    extra = (settings.index.chunker, settings.index.chunk_tokens, settings.index.embedding_model_path, None,
+             settings.index.detect_exempt, index.token_counter)
     return _bounded_map(executor, _prepare_args, (item + extra for item in todo), READ_AHEAD * workers)
 
 
@@ -161,7 +161,7 @@ def prepared_here(index, todo: list[tuple]) -> Iterator[Prepared]:
     """The files read, parsed and chunked in this process, one at a time."""
     settings = index.settings
     return (
-        prepare(*item, settings.chunker, settings.chunk_tokens, count_tokens=index.embedder.count_tokens,
-                detect_exempt=settings.detect_exempt)
+        prepare(*item, settings.index.chunker, settings.index.chunk_tokens, count_tokens=index.embedder.count_tokens,
+                detect_exempt=settings.index.detect_exempt)
         for item in todo
     )

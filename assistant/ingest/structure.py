@@ -11,7 +11,7 @@ lettered points, a motion with its vote) is one Segment, never split.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.dates import find_date
@@ -54,7 +54,10 @@ PROCEDURAL = re.compile(
     r"|the agenda for this meeting|mayor [\w ]+ (?:convened|adjourned)|(?:mayor|chair)\b.{0,40}\badjourned)",
     re.I,
 )
-CLOSED_SESSION_REPORT = re.compile(r"^\s*(?:following the closed session|the city clerk announced that:?$)", re.I)
+# The paragraph of a PDF that opens the report out of closed session: a part of its own, under this title.
+# (decisions/wording.py's CLOSED_REPORT_WORDS is a different rule: a passage that reports a decision made there.)
+CLOSED_REPORT_OPENING = re.compile(r"^\s*(?:following the closed session|the city clerk announced that:?$)", re.I)
+CLOSED_REPORT_TITLE = "Closed Session Report"
 NAMED_SECTION = re.compile(r"^\s*(?:adjournment|roll call|consent calendar|closed session|oral communications.*|"
                            r"council referrals|council communications|city manager communications|agenda changes)\s*$", re.I)
 SECTION_WORDS = 12  # an agenda section heading is at most this many words
@@ -256,9 +259,9 @@ class _Parser:
         return True
 
     def _on_closed_session_report(self, para: _Para) -> bool:
-        if not (self.doc.kind == "pdf" and CLOSED_SESSION_REPORT.match(para.text)):
+        if not (self.doc.kind == "pdf" and CLOSED_REPORT_OPENING.match(para.text)):
             return False
-        self.state.item, self.state.title = "", "Closed Session Report"
+        self.state.item, self.state.title = "", CLOSED_REPORT_TITLE
         self._emit(para.text, "discussion", para, para)
         self.i += 1
         return True
@@ -439,8 +442,3 @@ def _date_from_name(source: str) -> str:
     """A file named after its meeting date (2019-06-04.pdf)."""
     m = re.match(r"^(\d{4}-\d{2}-\d{2})", Path(source).name)
     return find_date(m[1]) if m else ""
-
-
-def with_defaults(segments: list[Segment], **fields: str) -> list[Segment]:
-    """Fill empty fields (for example a council known only from settings)."""
-    return [replace(s, **{k: v for k, v in fields.items() if v and not getattr(s, k)}) for s in segments]

@@ -99,9 +99,9 @@ class Retriever:
                timings: dict | None = None, prefer: Filters | None = None) -> list[Hit]:
         """Hybrid search. `filters` are hard; `prefer` (a committee or council the question
         names) lifts matching passages without excluding the rest."""
-        k = k or self.settings.top_k
-        mode = mode or self.settings.retrieval_mode
-        n = max(self.settings.candidates, k)
+        k = k or self.settings.retrieval.top_k
+        mode = mode or self.settings.retrieval.retrieval_mode
+        n = max(self.settings.retrieval.candidates, k)
         filters = self.as_stored(filters)
         started = time.perf_counter()
         # Dates the question names: a second search limited to passages in that range or
@@ -210,18 +210,18 @@ class Retriever:
         """Weighted reciprocal rank fusion of ranked lists (dense matches, and BM25 (id,
         score) pairs). Dense ids the catalogue does not know (left by an interrupted ingest)
         are dropped."""
-        rrf = self.settings.rrf_k
+        rrf = self.settings.retrieval.rrf_k
         scores: dict[str, float] = {}
         dense_rank, lexical_rank, similarity = {}, {}, {}
         for ranking in dense:
             for rank, match in enumerate(ranking, 1):
                 dense_rank[match.id] = min(rank, dense_rank.get(match.id, rank))
                 similarity[match.id] = match.similarity
-                scores[match.id] = scores.get(match.id, 0.0) + self.settings.dense_weight / (rrf + rank)
+                scores[match.id] = scores.get(match.id, 0.0) + self.settings.retrieval.dense_weight / (rrf + rank)
         for ranking in lexical:
             for rank, (chunk_id, _score) in enumerate(ranking, 1):
                 lexical_rank[chunk_id] = min(rank, lexical_rank.get(chunk_id, rank))
-                scores[chunk_id] = scores.get(chunk_id, 0.0) + self.settings.lexical_weight / (rrf + rank)
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + self.settings.retrieval.lexical_weight / (rrf + rank)
         if items:  # an item or report number the query names exactly outweighs looser matches
             for chunk_id in list(scores):
                 chunk = self.lexical.chunk(chunk_id)

@@ -34,8 +34,8 @@ class MinutesIndex:
 
     def __post_init__(self) -> None:
         # An embedded index searches its vectors in memory; a Chroma server searches its own.
-        vectors = None if self.settings.chroma_url else VectorMatrix(
-            self.store, self.lexical, Path(self.settings.index_dir) / f"{collection_name(self.settings)}.vectors.npy")
+        vectors = None if self.settings.index.chroma_url else VectorMatrix(
+            self.store, self.lexical, Path(self.settings.index.index_dir) / f"{collection_name(self.settings)}.vectors.npy")
         self.retriever = Retriever(self.settings, self.embedder, self.store, self.lexical, vectors)
 
     @classmethod
@@ -48,18 +48,18 @@ class MinutesIndex:
         if backend and backend != resolved_backend(settings):
             settings = settings.model_copy(update={"embedding_backend": backend})
         name = collection_name(settings)
-        folder = Path(settings.index_dir)
+        folder = Path(settings.index.index_dir)
         if folder.exists() and not folder.is_dir():
             raise MinutesError(f"the index folder {folder} is a file: give --index (or MINUTES_INDEX_DIR) a folder")
         if not create and not (folder / f"{name}.sqlite").is_file():
             others = sorted(p.stem for p in folder.glob("minutes-*.sqlite")) if folder.is_dir() else []
             hint = (f"; it holds {', '.join(others)}, built with other embedding or chunking settings "
                     f"(this run uses {embedding_identity(settings)}, chunk settings "
-                    f"{settings.embed_max_tokens}/{settings.chunker}: see MINUTES_EMBEDDING_BACKEND)") if others else ""
+                    f"{settings.index.embed_max_tokens}/{settings.index.chunker}: see MINUTES_EMBEDDING_BACKEND)") if others else ""
             raise MinutesError(f"there is no index at {folder}{hint}: run `minutes ingest PATH` first"
                                + (" (or point --index at an existing one)" if not folder.exists() else ""))
         catalog = Catalog(folder / f"{name}.sqlite")
-        store = ChromaStore(name, folder, settings.chroma_url, embedding_identity(settings),
+        store = ChromaStore(name, folder, settings.index.chroma_url, embedding_identity(settings),
                             read_only=catalog.read_only)
         lexical = LexicalIndex(catalog, folder / f"{name}.bm25")
         return cls(settings, embedder, catalog, store, lexical)
@@ -85,3 +85,9 @@ class MinutesIndex:
 
     def is_empty(self) -> bool:
         return self.catalog.stats()["chunks"] == 0
+
+    def require_chunks(self, then: str = "run `minutes ingest PATH` first") -> "MinutesIndex":
+        """The index itself, or the error a command that reads it gives when it holds nothing: `then` says what to do."""
+        if self.is_empty():
+            raise MinutesError(f"the index at {self.settings.index.index_dir} is empty: {then}")
+        return self

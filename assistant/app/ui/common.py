@@ -13,6 +13,7 @@ import time
 from ...core.dates import find_date
 from ...core.errors import MinutesError
 from ...core.types import Filters
+from ...decisions.extract import OUTCOMES  # noqa: F401  (re-exported for the tabs)
 
 TITLE = "Council minutes assistant"
 API_CHAT = "chat"  # the endpoint gradio_client calls: Client(url).predict(..., api_name="/chat")
@@ -21,7 +22,6 @@ EXAMPLES = (
     "What did the Health and Wellbeing Board resolve on the children's services improvement plan?",
     "What action came out of the Health and Wellbeing Board discussion on NEETs?",
 )
-OUTCOMES = ("approved", "agreed", "noted", "deferred", "refused", "carried", "failed", "withdrawn")
 DECISION_HEADERS = ["Date", "Body", "Item", "Kind", "Outcome", "Decision", "Moved, seconded, vote", "Source"]
 DECISION_WIDTHS = ["95px", "150px", "190px", "95px", "85px", "360px", "140px", "140px"]
 UPLOAD_DIR = "uploads"  # in the index folder; never served as a folder
@@ -192,6 +192,3 @@ def friendly_error(exc: BaseException, doing: str) -> str:
     return (f"Sorry, something went wrong while {doing} ({type(exc).__name__}). "
             "The details are in the server log; please try again.")
 
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"

@@ -12,17 +12,14 @@ from types import SimpleNamespace
 
 from ...core.dates import human_date
 from ...core.types import Chunk
-from .common import DECISION_HEADERS, DECISION_WIDTHS, OUTCOMES, SCROLL_JS, _shorten, esc, highlight
+from ...core.text import shorten
+from .common import DECISION_HEADERS, DECISION_WIDTHS, OUTCOMES, SCROLL_JS, esc, highlight
 from .sources import meta_list, source_actions
 
 
 def vote_text(d) -> str:
-    summary = getattr(d, "vote_summary", None)  # the register's own wording, when it has one
-    if callable(summary):
-        return summary()
-    counts = [(label, getattr(d, attr)) for label, attr in
-              (("ayes", "ayes"), ("noes", "noes"), ("abstentions", "abstentions"), ("absent", "absent"))]
-    return ", ".join(f"{v} {label}" for label, v in counts if v is not None)
+    """The register's own wording of the vote ('4-1', '5-0, 1 absent', 'unanimous'), as `minutes decisions` prints it."""
+    return d.vote_summary()
 
 
 def decision_rows(decisions) -> list[list[str]]:
@@ -71,7 +68,7 @@ def render_timeline(topic: str, entries, files, page_text, served) -> str:
 def render_decision_source(d, chunk: Chunk | None, files, page_text, served) -> str:
     """The passage a decision row links to, with the decision's words marked."""
     passage = chunk.text if chunk is not None else d.text
-    return (f'<div class="source-card"><h4>{esc(d.kind.capitalize())}: {esc(_shorten(d.title or d.item, 90))}</h4>'
+    return (f'<div class="source-card"><h4>{esc(d.kind.capitalize())}: {esc(shorten(d.title or d.item, 90))}</h4>'
             f'{meta_list(_DecisionPlace(d))}<div class="passage">{highlight(passage, d.text)}</div>'
             f"{source_actions(files(d.source), d.page, d.text, page_text, served)}</div>")
 

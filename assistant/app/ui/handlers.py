@@ -237,7 +237,7 @@ class ChatApp:
 
         self.index.catalog.require_writable()
         # the same writer lock as `minutes ingest`: an upload waits a little for a running ingest
-        with writer_lock(self.settings.index_dir, self.settings.ingest_lock_wait):
+        with writer_lock(self.settings.index.index_dir, self.settings.chat.ingest_lock_wait):
             return self._add_one_locked(given)
 
     def _add_one_locked(self, given: Path) -> tuple[str, bool, str]:
@@ -250,9 +250,9 @@ class ChatApp:
             kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
             return name, False, f"skipped: {suffix or 'a file without a type'} is not supported (use {kinds})"
         size = given.stat().st_size
-        limit = self.settings.max_upload_mb * 1024 * 1024
+        limit = self.settings.chat.max_upload_mb * 1024 * 1024
         if size > limit:
-            return name, False, f"skipped: {size / 1e6:.1f} MB is over the {self.settings.max_upload_mb} MB limit"
+            return name, False, f"skipped: {size / 1e6:.1f} MB is over the {self.settings.chat.max_upload_mb} MB limit"
         data = given.read_bytes()
         digest = hashlib.sha256(data).hexdigest()[:16]
         kind = PDF_UPLOADS if suffix == ".pdf" else OTHER_UPLOADS

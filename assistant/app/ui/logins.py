@@ -21,22 +21,22 @@ def load_users(settings: Settings) -> dict[str, dict]:
     import json
 
     users: dict[str, dict] = {}
-    if settings.users_file:
+    if settings.chat.users_file:
         try:
-            data = json.loads(Path(settings.users_file).read_text(encoding="utf-8"))
+            data = json.loads(Path(settings.chat.users_file).read_text(encoding="utf-8"))
             listed = data["users"].items()
         except (OSError, ValueError, KeyError, AttributeError) as exc:
-            raise MinutesError(f"cannot read the users file {settings.users_file}: {exc}") from exc
+            raise MinutesError(f"cannot read the users file {settings.chat.users_file}: {exc}") from exc
         for name, entry in listed:
             level = str(entry.get("level", PUBLIC))
             digest = str(entry.get("password_sha256", "")).lower()
             if level not in (PUBLIC, OFFICER) or not re.fullmatch(r"[0-9a-f]{64}", digest):
-                raise MinutesError(f"the users file {settings.users_file}: user {name!r} needs a password_sha256 "
+                raise MinutesError(f"the users file {settings.chat.users_file}: user {name!r} needs a password_sha256 "
                                    "(64 hex digits) and a level of public or officer")
             users[str(name)] = {"sha256": digest, "level": level}
-    if settings.auth_user and settings.auth_password:
-        level = settings.auth_level if settings.auth_level in (PUBLIC, OFFICER) else PUBLIC
-        users[settings.auth_user] = {"sha256": hashlib.sha256(settings.auth_password.encode()).hexdigest(),
+    if settings.chat.auth_user and settings.chat.auth_password:
+        level = settings.chat.auth_level if settings.chat.auth_level in (PUBLIC, OFFICER) else PUBLIC
+        users[settings.chat.auth_user] = {"sha256": hashlib.sha256(settings.chat.auth_password.encode()).hexdigest(),
                                      "level": level}
     return users
 

@@ -61,7 +61,7 @@ def build_app(service, settings: Settings, watch: Iterable[str] = ()):
             gr.Timer(STATUS_REFRESH_S).tick(app.status, None, [status], api_visibility="private",
                                             show_progress="hidden")
 
-    demo.queue(default_concurrency_limit=settings.concurrency, max_size=max(16, settings.concurrency * 16))
+    demo.queue(default_concurrency_limit=settings.chat.concurrency, max_size=max(16, settings.chat.concurrency * 16))
     demo.chat_app = app  # for the source route, added at launch
     return demo
 

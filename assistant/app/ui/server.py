@@ -78,9 +78,9 @@ def launch_options(settings: Settings, index, **overrides) -> dict:
     """Everything `launch()` gets: safe defaults, settings, and what may be served."""
     options = dict(
         share=False,
-        server_name=settings.host,
-        server_port=settings.port,
-        max_file_size=f"{settings.max_upload_mb}mb",
+        server_name=settings.chat.host,
+        server_port=settings.chat.port,
+        max_file_size=f"{settings.chat.max_upload_mb}mb",
         allowed_paths=[],  # no folder is served: ingested PDFs go through the source route, by id
         show_error=False,
         ssr_mode=False,
@@ -113,25 +113,25 @@ def serve(settings: Settings, watch: Iterable[str] = ()) -> None:
 
     index = MinutesIndex.open(settings)
     if index.is_empty():
-        corpus = Path(settings.corpus_dir)
+        corpus = Path(settings.chat.corpus_dir)
         if corpus.is_dir():
-            print(f"The index at {settings.index_dir} is empty: ingesting the bundled corpus ({corpus}) first.",
+            print(f"The index at {settings.index.index_dir} is empty: ingesting the bundled corpus ({corpus}) first.",
                   flush=True)
-            with writer_lock(settings.index_dir, settings.ingest_lock_wait):
+            with writer_lock(settings.index.index_dir, settings.chat.ingest_lock_wait):
                 report = ingest(index, [str(corpus)], progress=sys.stderr.isatty(), hooks=decision_hooks(index))
             print(report.summary(), flush=True)
         else:
-            print(f"The index at {settings.index_dir} is empty and there is no corpus at {corpus}: "
+            print(f"The index at {settings.index.index_dir} is empty and there is no corpus at {corpus}: "
                   "add documents from the page or with `minutes ingest PATH`.", flush=True)
     service = AnswerService(settings, index, records=RECORDS)
     print("Loading the models…", flush=True)
     service.warm()
     app = build_app(service, settings, watch)
-    if settings.users_file or (settings.auth_user and settings.auth_password):
+    if settings.chat.users_file or (settings.chat.auth_user and settings.chat.auth_password):
         print("Sign-in is required (MINUTES_AUTH_USER / MINUTES_AUTH_PASSWORD, MINUTES_USERS_FILE); "
               "exempt items are shown to officers only.", flush=True)
     try:
         launch(app, settings, index)
     except OSError as exc:  # the port is taken, or the address is not this machine's
-        raise MinutesError(f"cannot serve the chat on {settings.host}:{settings.port}: {exc} "
+        raise MinutesError(f"cannot serve the chat on {settings.chat.host}:{settings.chat.port}: {exc} "
                            "(choose another with --port or MINUTES_PORT)") from exc

@@ -17,7 +17,8 @@ from urllib.parse import urlparse
 
 from ...core.dates import human_date
 from ...core.types import Answer, Chunk
-from .common import SOURCE_LIMIT, SOURCE_ROUTE, _shorten, describe, esc, highlight
+from ...core.text import shorten
+from .common import SOURCE_LIMIT, SOURCE_ROUTE, describe, esc, highlight
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def citation_card(n: int | None, chunk: Chunk, quote: str, file: SourceFile | No
     head = f"[{n}] " if n is not None else ""
     title = label or ", ".join(p for p in (chunk.council, chunk.committee,
                                              human_date(chunk.date) if chunk.date else "") if p)
-    passage = highlight(chunk.text, quote) if quote else esc(_shorten(chunk.text, 600))
+    passage = highlight(chunk.text, quote) if quote else esc(shorten(chunk.text, 600))
     anchor = f' id="source-{n}"' if n is not None else ""
     return (f'<div class="source-card"{anchor}><h4>{esc(head)}{esc(title)}</h4>{meta_list(chunk)}'
             f'{ocr_note(chunk, file)}<div class="passage">{passage}</div>'

@@ -36,14 +36,14 @@ def upload_results_html(rows: list[tuple[str, bool, str]]) -> str:
 
 
 def upload_folder(settings: Settings, kind: str) -> Path:
-    folder = (Path(settings.index_dir) / UPLOAD_DIR / kind).resolve()
+    folder = (Path(settings.index.index_dir) / UPLOAD_DIR / kind).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
 def build_upload_tab(gr, settings: Settings) -> SimpleNamespace:
     with gr.Tab("Add documents", id="upload"):
-        gr.Markdown(f"Add minutes as PDF, HTML or text files (up to {settings.max_upload_mb} MB each). "
+        gr.Markdown(f"Add minutes as PDF, HTML or text files (up to {settings.chat.max_upload_mb} MB each). "
                     "Each file is read, split into passages and indexed; the result shows below.")
         upload = gr.File(label="Minutes to add", file_count="multiple", elem_id="upload",
                          file_types=sorted(SUPPORTED_SUFFIXES))
