@@ -100,7 +100,7 @@ def test_passages_that_hold_more_of_the_question_move_up():
 
 def test_a_passage_holding_the_kind_of_answer_asked_for_moves_up():
     from assistant.answer.evidence import rerank_by_coverage
-    from assistant.answer.extractive import MONEY
+    from assistant.answer.evidence import AMOUNT
     from assistant.core.types import Hit
 
     accepted = chunk("accepted", "The council accepted the work on the streetscape contract of Ghilotti Brothers.")
@@ -109,4 +109,4 @@ def test_a_passage_holding_the_kind_of_answer_asked_for_moves_up():
     w = Weigher(lexical, plan_query("How much was the Ghilotti Brothers streetscape contract?", [], Filters(), [], []))
     hits = [Hit(accepted, 0.032, 1), Hit(awarded, 0.030, 2)]
     assert [h.chunk.id for h in rerank_by_coverage(w, hits, 1.0)] == ["accepted", "awarded"]
-    assert [h.chunk.id for h in rerank_by_coverage(w, hits, 1.0, MONEY)] == ["awarded", "accepted"]
+    assert [h.chunk.id for h in rerank_by_coverage(w, hits, 1.0, AMOUNT)] == ["awarded", "accepted"]

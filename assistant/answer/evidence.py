@@ -67,7 +67,8 @@ def scaffolding_words() -> frozenset[str]:
 
 # Words that ask for a kind of answer which a passage gives without repeating the word: an
 # amount answers "how much money", a vote count answers "was it unanimous?".
-AMOUNT = re.compile(r"[$£€]\s?\d|\b\d[\d,.]*\s*(?:pounds|dollars|euros|pence|cents)\b", re.I)
+AMOUNT = re.compile(r"[$£€]\s?\d|\b\d[\d,]*(?:\.\d+)?\s*(?:million|thousand|percent|%|pounds|dollars|euros|pence|cents)",
+                    re.I)
 TALLY = re.compile(r"\b(?:unanimous\w*|nem\.?\s?con|Ayes?\b|Noes\b|Nays?\b|in favou?r\b|against\b|abstain\w*)", re.I)
 ANSWER_KIND_WORDS: tuple[tuple[str, re.Pattern], ...] = (
     ("money cost costs price sum spend spent", AMOUNT),
@@ -180,12 +181,12 @@ def rerank_by_coverage(weigher: Weigher, hits: list[Hit], weight: float, wanted:
     if not weight or not weigher.terms:
         return hits
 
-    def score(hit: Hit) -> float:
+    def reranked(hit: Hit) -> float:
         holds_kind = wanted is not None and bool(wanted.search(f"{hit.chunk.title} {hit.chunk.text}"))
         return hit.score * (1 + weight * weigher.hit_coverage(hit)) * (1 + ANSWER_KIND_BONUS * holds_kind)
 
-    scored = sorted(((score(h), h) for h in hits), key=lambda sh: -sh[0])
-    return [replace(h, score=score, rank=rank) for rank, (score, h) in enumerate(scored, 1)]
+    scored = sorted(((reranked(h), h) for h in hits), key=lambda sh: -sh[0])
+    return [replace(h, score=value, rank=rank) for rank, (value, h) in enumerate(scored, 1)]
 
 
 KIN_PREFIX = 5  # shortest shared beginning for two stems to count as one word

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..core.labels import meeting_label
 from ..core.types import DECISION_KINDS, Citation, Hit
 from . import prompts
-from .evidence import Unit, Weigher, local_context, units
+from .evidence import AMOUNT, Unit, Weigher, local_context, units
 from ..core.injection import hostile
 from ..retrieve.hybrid import contradicts
 from .query import QueryPlan
@@ -21,7 +21,6 @@ OUTCOME_WORDS = re.compile(
     re.I,
 )
 VOTE_WORDS = re.compile(r"\b(moved|seconded|Ayes?|Noes|Nays?|Abstentions?|Absent|carried|failed|unanimous|roll call)\b")
-MONEY = re.compile(r"[$£€]\s?\d|\b\d[\d,]*(?:\.\d+)?\s*(?:million|thousand|percent|%)", re.I)
 DECISION_SENTENCE = re.compile(
     r"^\s*(?:it was\s+)?(?:resolved|agreed|decided)\b|\b(?:agreed to|resolved that|resolved to|voted to|"
     r"moved (?:approval|adoption|introduction|acceptance)|seconded the motion|authorized|authorised|approved unanimously)\b",
@@ -89,7 +88,7 @@ def score_units(weigher: Weigher, hits: list[Hit], plan: QueryPlan) -> list[Unit
                 score += 0.3
             if plan.intent == "vote" and VOTE_WORDS.search(text):
                 score += 0.3 + 0.1 * min(3, len(VOTE_WORDS.findall(text)))
-            if plan.intent == "amount" and MONEY.search(text):
+            if plan.intent == "amount" and AMOUNT.search(text):
                 score += 0.3
             if plan.intent == "who" and NAME.search(text):
                 score += 0.15

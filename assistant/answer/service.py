@@ -12,8 +12,8 @@ from ..core.config import Settings
 from ..retrieve.minutes_index import MinutesIndex
 from ..core.types import DECISION_KINDS, Answer, Citation, Filters, Hit
 from . import prompts
-from .evidence import Weigher, local_context, rerank_by_coverage, units
-from .extractive import ASKS_NUMBERED_ACT, MONEY, NUMBERED_ACT, Draft, extractive_answer, label, records_decision, score_units
+from .evidence import AMOUNT, Weigher, local_context, rerank_by_coverage, units
+from .extractive import ASKS_NUMBERED_ACT, NUMBERED_ACT, Draft, extractive_answer, label, records_decision, score_units
 from ..retrieve.hybrid import contradicts
 from .query import QueryPlan, plan_query
 from .verify import check_answer
@@ -77,7 +77,7 @@ def wanted_kind(plan: QueryPlan) -> re.Pattern | None:
     for 'which resolution ...?', an amount for 'how much ...?'."""
     if ASKS_NUMBERED_ACT.search(plan.question):
         return NUMBERED_ACT
-    return MONEY if plan.intent == "amount" else None
+    return AMOUNT if plan.intent == "amount" else None
 
 
 def bring_in_item_passages(retriever, plan: QueryPlan, hits: list[Hit]) -> list[Hit]:
