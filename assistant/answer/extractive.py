@@ -55,54 +55,85 @@ def label(hit: Hit) -> str:
 OFF_MEETING = 0.6  # a passage from another council, or a meeting months from the dates the question names
 
 
+@dataclass(frozen=True)
+class UnitWeights:
+    """What a quotable unit's score is made of, besides the share of the question's topic it
+    holds (weighted by rarity): each bonus applies when the unit holds what the question asks
+    for. Set by hand on the seeds and checked on Alameda and Norfolk (README, Evaluation)."""
+
+    prior: float = 0.25  # times the passage's fused score over the best one's
+    title: float = 0.3  # times the coverage of the agenda item's title
+    decision: float = 0.25  # a decision sentence, for decision, vote and action questions
+    title_only: float = -0.3  # the title alone is no answer: the label already shows it
+    date: float = 0.25  # a date, for "when" questions
+    numbered_act: float = 0.35  # "Resolution No. 123", for "which resolution" questions
+    against: float = 0.3  # who voted no, for "who voted against"
+    vote: float = 0.3  # vote words, for vote questions ...
+    vote_word: float = 0.1  # ... and this much for each of up to VOTE_WORDS_COUNTED of them
+    amount: float = 0.3  # an amount, for "how much"
+    name: float = 0.15  # a person's name, for "who"
+    action: float = 0.3  # an action passage, for action questions
+    short: float = -0.2  # a unit under SHORT_UNIT characters
+    block: float = 0.05  # a whole resolution or motion block beats its parts
+
+
+UNIT_WEIGHTS = UnitWeights()
+VOTE_WORDS_COUNTED = 3
+SHORT_UNIT = 25
+VOTED_NO = re.compile(r"\b(?:Noes|Nays|voted no|No\b:)")
+
+
 def score_units(weigher: Weigher, hits: list[Hit], plan: QueryPlan) -> list[Unit]:
+    """Every quotable unit of the hits (sentences, and motion or resolution blocks for the
+    questions that want them), scored by how much of the question it holds and whether it
+    holds the kind of answer asked for (UnitWeights), best first. Units from another council
+    or a meeting months from the dates the question names are weighed down (OFF_MEETING);
+    units that address the assistant (injection.hostile) are never scored."""
     scored: list[Unit] = []
     best_fused = hits[0].score if hits else 1.0
-    asks_number = bool(ASKS_NUMBERED_ACT.search(plan.question))
-    asks_against = bool(ASKS_AGAINST.search(plan.question))
     for hit in hits:
-        prior = 0.25 * hit.score / best_fused
         title_cov = weigher.coverage(f"{hit.chunk.title} {hit.chunk.item}")
-        title = hit.chunk.title.strip()
         off_meeting = contradicts(plan.prefer, hit.chunk.metadata())
         for text in units(hit, vote_blocks=plan.intent == "vote", resolution_blocks=plan.intent in DECISION_INTENTS):
             if hostile(text):  # passages are data: their orders to the assistant are never quoted or shown a model
                 continue
-            coverage = weigher.coverage(text)
-            context_cov = weigher.coverage(local_context(hit.chunk.text, text))
-            decision_words = DECISION_SENTENCE.search(text) or OUTCOME_WORDS.search(text[-40:])
-            if plan.intent in DECISION_INTENTS and decision_words:
-                # A decision is about its item: its title, or the heading or sentence that
-                # introduces it, speaks for it.
-                coverage = max(coverage, title_cov, context_cov)
-            score = coverage + 0.3 * title_cov + prior
-            if plan.intent in DECISION_INTENTS and decision_words:
-                score += 0.25
-            if title and (text.strip(" .") == title.strip(" .") or text.strip(" .") in title):
-                score -= 0.3  # the title alone is no answer: the label already shows it
-            if plan.intent == "when" and DATE_WORDS.search(text):
-                score += 0.25
-            if asks_number and NUMBERED_ACT.search(text):
-                score += 0.35
-            if asks_against and re.search(r"\b(?:Noes|Nays|voted no|No\b:)", text):
-                score += 0.3
-            if plan.intent == "vote" and VOTE_WORDS.search(text):
-                score += 0.3 + 0.1 * min(3, len(VOTE_WORDS.findall(text)))
-            if plan.intent == "amount" and AMOUNT.search(text):
-                score += 0.3
-            if plan.intent == "who" and NAME.search(text):
-                score += 0.15
-            if plan.intent == "action" and hit.chunk.section == "action":
-                score += 0.3
-            if len(text) < 25:
-                score -= 0.2
-            if "\n" in text:  # a whole resolution or motion block beats its parts
-                score += 0.05
+            score = _unit_score(weigher, hit, text, plan, title_cov, hit.score / best_fused)
             if off_meeting:
                 score *= OFF_MEETING
             scored.append(Unit(hit, text, score))
     scored.sort(key=lambda u: -u.score)
     return scored
+
+
+def _unit_score(weigher: Weigher, hit: Hit, text: str, plan: QueryPlan, title_cov: float, fused_share: float) -> float:
+    w = UNIT_WEIGHTS
+    coverage = weigher.coverage(text)
+    decision_words = DECISION_SENTENCE.search(text) or OUTCOME_WORDS.search(text[-40:])
+    deciding = plan.intent in DECISION_INTENTS and bool(decision_words)
+    if deciding:
+        # A decision is about its item: its title, or the heading or sentence that
+        # introduces it, speaks for it.
+        coverage = max(coverage, title_cov, weigher.coverage(local_context(hit.chunk.text, text)))
+    score = coverage + w.title * title_cov + w.prior * fused_share
+    title = hit.chunk.title.strip()
+    bonuses = (
+        (deciding, w.decision),
+        (bool(title) and (text.strip(" .") == title.strip(" .") or text.strip(" .") in title), w.title_only),
+        (plan.intent == "when" and bool(DATE_WORDS.search(text)), w.date),
+        (bool(ASKS_NUMBERED_ACT.search(plan.question)) and bool(NUMBERED_ACT.search(text)), w.numbered_act),
+        (bool(ASKS_AGAINST.search(plan.question)) and bool(VOTED_NO.search(text)), w.against),
+        (plan.intent == "vote" and bool(VOTE_WORDS.search(text)),
+         w.vote + w.vote_word * min(VOTE_WORDS_COUNTED, len(VOTE_WORDS.findall(text)))),
+        (plan.intent == "amount" and bool(AMOUNT.search(text)), w.amount),
+        (plan.intent == "who" and bool(NAME.search(text)), w.name),
+        (plan.intent == "action" and hit.chunk.section == "action", w.action),
+        (len(text) < SHORT_UNIT, w.short),
+        ("\n" in text, w.block),
+    )
+    for applies, bonus in bonuses:
+        if applies:
+            score += bonus
+    return score
 
 
 def choose(scored: list[Unit], max_quotes: int) -> list[Unit]:
