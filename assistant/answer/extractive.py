@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from ..core.labels import meeting_label
+from ..core.text import one_line
 from ..core.types import DECISION_KINDS, Citation, Hit
 from . import prompts
 from .evidence import AMOUNT, Unit, Weigher, local_context, units
@@ -172,13 +173,9 @@ def compose(chosen: list[Unit], lead: str = "", start: int = 1, citations: list[
             n = len(citations) + start
             citations.append(Citation(n=n, chunk=hit.chunk, quote=unit.text))
             numbers[chunk_id] = n
-            quotes.append(f"“{_one_line(unit.text)}” [{n}]")
+            quotes.append(f"“{one_line(unit.text)}” [{n}]")
         lines.append(f"{label(hit)}: " + " … ".join(quotes))
     return "\n".join(lines), citations
-
-
-def _one_line(text: str) -> str:
-    return re.sub(r"\s*\n\s*", " ", text).strip()
 
 
 def extractive_answer(weigher: Weigher, hits: list[Hit], plan: QueryPlan, max_quotes: int) -> Draft:

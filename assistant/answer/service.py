@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 from ..core.config import Settings
+from ..core.text import one_line, shorten
 from ..retrieve.minutes_index import MinutesIndex
 from ..core.types import DECISION_KINDS, Answer, Citation, Filters, Hit
 from . import prompts
@@ -380,7 +381,7 @@ class AnswerService:
             for c in answer.citations:
                 ch = c.chunk
                 lines.append(f"[{c.n}] {label_of(ch)} — {ch.source}, page {ch.page_start}")
-                lines.append(f"    “{_flat(c.quote)}”")
+                lines.append(f"    “{one_line(c.quote)}”")
         if answer.refused and answer.closest:
             lines.append("\n" + prompts.CLOSEST_MATCHES)
             for h in answer.closest:
@@ -436,10 +437,6 @@ def _supporting_quote(hit: Hit, sentence: str, terms) -> str:
 def _pieces(text: str, size: int = 40) -> Iterator[str]:
     for i in range(0, len(text), size):
         yield text[i : i + size]
-
-
-def _flat(text: str) -> str:
-    return re.sub(r"\s*\n\s*", " ", text)
 
 
 def _ms(since: float) -> float:
