@@ -39,7 +39,7 @@ def test_backend_is_part_of_the_index_identity(tmp_path):
     assert torch_name != int8_name and "int8" in int8_name
     # the torch backend keeps the name indexes had before backends existed
     assert torch_name == "minutes-all-minilm-l6-v2-128-structure-s5"
-    assert embedding_identity(Settings(embedding_backend=ONNX_INT8)) == "all-MiniLM-L6-v2-onnx-int8"
+    assert embedding_identity(Settings(embedding_backend=ONNX_INT8)) == "all-MiniLM-L6-v2-onnx-int8-r4"
     with pytest.raises(MinutesError, match="unknown embedding backend"):
         resolve_backend("cuda")
     # a custom model folder has no export: auto falls back to torch
