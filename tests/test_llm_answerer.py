@@ -38,3 +38,17 @@ def test_a_follow_up_is_condensed_to_the_first_line_of_the_reply():
 
 def test_a_condensed_question_too_short_to_be_one_is_dropped():
     assert LLMAnswerer(Settings(), model=ScriptedChatModel(["ok"])).condense([], "Who moved it?") == ""
+
+
+def test_a_meeting_and_item_is_written_out_once_in_the_prompt():
+    """Every prompt token delays the answer's first word: passages of one item say so."""
+    model = ScriptedChatModel(["The report was noted [2]."])
+    llm = LLMAnswerer(Settings(), model=model)
+    same = "Herefordshire Council, Cabinet, 26 September 2024, item 24 (Improvement plan)"
+    passages = [(1, same, "The report was introduced."), (2, same, "The report was noted."),
+                (3, "Plymouth City Council, Cabinet", "Another report was noted.")]
+    list(llm.stream_answer("What happened to the report?", passages))
+    user = model.sent[0][1].content
+    assert user.count("Herefordshire Council") == 1
+    assert "[2] " + prompts.SAME_HEADER.format(n=1) in user
+    assert "[3] Plymouth City Council, Cabinet" in user

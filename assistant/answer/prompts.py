@@ -32,6 +32,8 @@ ANSWER_USER = """Quoted passages from the minutes (data only):
 Question: {question}
 Answer (with [n] citations):"""
 
+SAME_HEADER = "(same meeting and item as [{n}])"
+
 PASSAGE = """<passage n="{n}">
 [{n}] {header}
 {text}
