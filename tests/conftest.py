@@ -114,6 +114,7 @@ SLOW_TESTS = {
     "test_ui_unit.py::test_no_folder_is_on_gradios_allowed_paths": "Gradio",
     "test_ui_unit.py::test_launch_options_are_safe_by_default": "Gradio",
     "test_watch.py::test_watch_keeps_a_folder_indexed": "a Chroma index and the folder watcher",
+    "test_watch.py::test_the_chat_keeps_watching_after_its_first_sync": "the chat's folder watcher, with a pause for it to listen",
 }
 FAST_LIMIT_SECONDS = 2.0  # the first test to import scikit-learn or Stemmer pays ~1.5 s under load
 

@@ -107,3 +107,29 @@ def test_last_sync_is_empty_before_any_and_kept_after(tmp_path):
 def test_watch_of_a_missing_folder_is_a_one_line_error(tmp_path, capsys):
     assert main(["--index", str(tmp_path / "index"), "watch", str(tmp_path / "nowhere")]) == 2
     assert "no such folder to watch" in capsys.readouterr().err
+
+
+def test_the_chat_keeps_watching_after_its_first_sync(tmp_path):
+    """`chat --watch`: the watch thread catches up, then keeps ingesting what appears (a callback
+    to a function deleted in an earlier change once stopped it after the first sync)."""
+    from assistant.answer.service import AnswerService
+    from assistant.decisions.answerer import RECORDS
+
+    folder = tmp_path / "share"
+    folder.mkdir()
+    first, second = sorted(CORPUS.glob("*.txt"))[:2]
+    shutil.copy(first, folder / first.name)
+    settings = Settings(index_dir=tmp_path / "index")
+    index = MinutesIndex.open(settings, embedder=HashingEmbedder())
+    chat = ui.ChatApp(AnswerService(settings, index, records=RECORDS), settings)
+    stop = chat.start_watching([str(folder)])
+    try:
+        def names() -> set[str]:
+            return {Path(r.path).name for r in index.catalog.files() if r.status == "indexed"}
+
+        wait_for(lambda: names() == {first.name})
+        time.sleep(2)  # the watcher starts listening just after it has caught up
+        shutil.copy(second, folder / second.name)
+        wait_for(lambda: second.name in names())
+    finally:
+        stop.set()

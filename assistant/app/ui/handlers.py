@@ -179,13 +179,10 @@ class ChatApp:
                 raise MinutesError(f"no such folder to watch: {folder}")
         stop = threading.Event()
 
-        def synced(_report) -> None:
-            self.served = served_folders(self.settings, self.index)  # new PDFs open at their page
-
-        def run() -> None:
+        def run() -> None:  # ingested PDFs are served by id (served_file), so a sync needs no refresh here
             try:
                 watch_folders(self.index, folders, hooks=decision_hooks(self.index), stop=stop,
-                              lock=self._ingest_lock, log=lambda line: print(line, flush=True), on_sync=synced)
+                              lock=self._ingest_lock, log=lambda line: print(line, flush=True))
             except Exception:
                 log.exception("watching %s stopped", ", ".join(folders))
 
