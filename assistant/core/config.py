@@ -68,7 +68,7 @@ class IndexSettings(_Group):
     embedding_backend: str = Field(
         "auto", description="onnx-int8 (the int8 ONNX export made at set-up, ONNX Runtime), torch (fp32), "
         "or auto: onnx-int8 when the export is there, else torch. Part of the index's identity")
-    embed_threads: int = Field(0, description="threads of the onnx-int8 backend; 0: one less than the cores, at least 1")
+    embed_threads: int = Field(0, description="threads per text of the onnx-int8 backend (0: one); texts run side by side on the cores left")
     embedding_onnx_dir: str = Field("", description="folder of the int8 ONNX export; empty: the one set-up makes in the venv")
     embed_batch_size: int = 64
     embed_max_tokens: int = Field(
