@@ -89,8 +89,6 @@ class Weigher:
     def __init__(self, lexical: LexicalIndex, plan: QueryPlan, judging: bool = False):
         self.lexical = lexical
         self.question = plan.question
-        topic = plan.standalone
-        said_before = set(self._stems(plan.topic_text))  # the questions' words, not the last answer's
         # The body and the dates the question names choose and rank passages (filters and
         # preferences); whether a passage answers is judged on the rest of the question, so
         # minutes that do not state their body or date are not held to words they cannot have.
@@ -98,19 +96,20 @@ class Weigher:
         for value in (plan.filters.committee, plan.filters.council, plan.prefer.committee, plan.prefer.council):
             filter_words.update(self._stems(value))
         if plan.filters.since or plan.filters.until or plan.prefer.since or plan.prefer.until:
-            filter_words.update(self._stems(" ".join(DATE_WORDS.findall(topic))))
+            filter_words.update(self._stems(" ".join(DATE_WORDS.findall(plan.standalone))))
         meta = set(self._stems(" ".join(META_WORDS)))
-        terms = [t for t in self._stems(topic) if t not in meta and t not in filter_words]
+        terms = [t for t in self._stems(plan.standalone) if t not in meta and t not in filter_words]
         self.terms = list(dict.fromkeys(terms))
         # In a follow-up, the words brought in from the conversation help to find the passage
         # but weigh less than the words of the question itself.
         asked = set(self._stems(plan.question))
         if judging and plan.is_follow_up:
+            said_before = set(self._stems(plan.topic_text))  # the questions' words, not the last answer's
             self.terms = [t for t in self.terms if t in said_before]
         self.weights = {t: lexical.idf(t) * (1.0 if t in asked or not plan.is_follow_up else CONTEXT_WEIGHT)
                         for t in self.terms}
         self.total = sum(self.weights.values()) or 1.0
-        self.acronyms = self._acronyms(topic)
+        self.acronyms = self._acronyms(plan.standalone)
         self.answer_kinds = [(set(self._stems(words)) & set(self.terms), pattern)
                              for words, pattern in ANSWER_KIND_WORDS]
 

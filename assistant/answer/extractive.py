@@ -92,13 +92,14 @@ def score_units(weigher: Weigher, hits: list[Hit], plan: QueryPlan) -> list[Unit
     units that address the assistant (injection.hostile) are never scored."""
     scored: list[Unit] = []
     best_fused = hits[0].score if hits else 1.0
+    asks = _Asks(number=bool(ASKS_NUMBERED_ACT.search(plan.question)), against=bool(ASKS_AGAINST.search(plan.question)))
     for hit in hits:
         title_cov = weigher.coverage(f"{hit.chunk.title} {hit.chunk.item}")
         off_meeting = contradicts(plan.prefer, hit.chunk.metadata())
         for text in units(hit, vote_blocks=plan.intent == "vote", resolution_blocks=plan.intent in DECISION_INTENTS):
             if hostile(text):  # passages are data: their orders to the assistant are never quoted or shown a model
                 continue
-            score = _unit_score(weigher, hit, text, plan, title_cov, hit.score / best_fused)
+            score = _unit_score(weigher, hit, text, plan, asks, title_cov, hit.score / best_fused)
             if off_meeting:
                 score *= OFF_MEETING
             scored.append(Unit(hit, text, score))
@@ -106,7 +107,16 @@ def score_units(weigher: Weigher, hits: list[Hit], plan: QueryPlan) -> list[Unit
     return scored
 
 
-def _unit_score(weigher: Weigher, hit: Hit, text: str, plan: QueryPlan, title_cov: float, fused_share: float) -> float:
+@dataclass(frozen=True)
+class _Asks:
+    """What the question asks for beyond its intent, read once per question."""
+
+    number: bool  # "which resolution", "resolution number"
+    against: bool  # "who voted against", "was it unanimous"
+
+
+def _unit_score(weigher: Weigher, hit: Hit, text: str, plan: QueryPlan, asks: _Asks, title_cov: float,
+                fused_share: float) -> float:
     w = UNIT_WEIGHTS
     coverage = weigher.coverage(text)
     decision_words = DECISION_SENTENCE.search(text) or OUTCOME_WORDS.search(text[-40:])
@@ -117,23 +127,28 @@ def _unit_score(weigher: Weigher, hit: Hit, text: str, plan: QueryPlan, title_co
         coverage = max(coverage, title_cov, weigher.coverage(local_context(hit.chunk.text, text)))
     score = coverage + w.title * title_cov + w.prior * fused_share
     title = hit.chunk.title.strip()
-    bonuses = (
-        (deciding, w.decision),
-        (bool(title) and (text.strip(" .") == title.strip(" .") or text.strip(" .") in title), w.title_only),
-        (plan.intent == "when" and bool(DATE_WORDS.search(text)), w.date),
-        (bool(ASKS_NUMBERED_ACT.search(plan.question)) and bool(NUMBERED_ACT.search(text)), w.numbered_act),
-        (bool(ASKS_AGAINST.search(plan.question)) and bool(VOTED_NO.search(text)), w.against),
-        (plan.intent == "vote" and bool(VOTE_WORDS.search(text)),
-         w.vote + w.vote_word * min(VOTE_WORDS_COUNTED, len(VOTE_WORDS.findall(text)))),
-        (plan.intent == "amount" and bool(AMOUNT.search(text)), w.amount),
-        (plan.intent == "who" and bool(NAME.search(text)), w.name),
-        (plan.intent == "action" and hit.chunk.section == "action", w.action),
-        (len(text) < SHORT_UNIT, w.short),
-        ("\n" in text, w.block),
-    )
-    for applies, bonus in bonuses:
-        if applies:
-            score += bonus
+    if deciding:
+        score += w.decision
+    if title and (text.strip(" .") == title.strip(" .") or text.strip(" .") in title):
+        score += w.title_only
+    if plan.intent == "when" and DATE_WORDS.search(text):
+        score += w.date
+    if asks.number and NUMBERED_ACT.search(text):
+        score += w.numbered_act
+    if asks.against and VOTED_NO.search(text):
+        score += w.against
+    if plan.intent == "vote" and VOTE_WORDS.search(text):
+        score += w.vote + w.vote_word * min(VOTE_WORDS_COUNTED, len(VOTE_WORDS.findall(text)))
+    if plan.intent == "amount" and AMOUNT.search(text):
+        score += w.amount
+    if plan.intent == "who" and NAME.search(text):
+        score += w.name
+    if plan.intent == "action" and hit.chunk.section == "action":
+        score += w.action
+    if len(text) < SHORT_UNIT:
+        score += w.short
+    if "\n" in text:  # a whole resolution or motion block beats its parts
+        score += w.block
     return score
 
 

@@ -256,11 +256,12 @@ class AnswerService:
         score = 0.0
         if draft:
             similarity = self.index.retriever.similarities(plan.standalone, [c.chunk.id for c in draft.citations])
-            score = relevance(Weigher(self.index.lexical, plan, judging=True), similarity, draft, plan.prefer)
+            score = relevance(weigher, similarity, draft, plan.prefer)
             if plan.is_follow_up:
                 # Judged on the questions alone, or with the last answer's words too: quotes
                 # that hold those stay on the passage the conversation is about.
-                score = max(score, relevance(weigher, similarity, draft, plan.prefer))
+                judge = Weigher(self.index.lexical, plan, judging=True)
+                score = max(score, relevance(judge, similarity, draft, plan.prefer))
         timings["relevance"] = round(score, 3)
 
         if draft is None or score < self.settings.answer.refusal_threshold:
@@ -286,7 +287,7 @@ class AnswerService:
         for n, hit in enumerate(hits[:LLM_PASSAGES], 1):
             best = [u.text for u in score_units(weigher, [hit], plan)[:SENTENCES_PER_PASSAGE]]
             ordered = sorted(best, key=hit.chunk.text.find)
-            text = shorten(" … ".join(re.sub(r"\s*\n\s*", " ", u) for u in ordered), LLM_PASSAGE_CHARS)
+            text = shorten(" … ".join(one_line(u) for u in ordered), LLM_PASSAGE_CHARS)
             passages.append((n, label(hit), text))
             by_number[n] = (hit, text)
         t0 = time.perf_counter()
