@@ -47,6 +47,34 @@ def test_phase2_question_cites_the_2024_cabinet_item_and_does_not_pass_off_other
             assert prompts.NEAREST_DECISIONS in answer.text
 
 
+@pytest.fixture(scope="module")
+def seeds_beside_another_phase_plan(tmp_path_factory, real_embedder, alameda_dir):
+    """The bundled corpus beside Alameda's meetings of July to September 2015, one of which
+    moved, seconded and carried a "Phase 0 Activities Plan": a decision record close to the
+    phase 2 question's words, about another matter."""
+    from assistant.answer.service import AnswerService
+    from assistant.core.config import Settings
+    from assistant.decisions import decision_hooks
+    from assistant.decisions.answerer import RECORDS
+    from assistant.ingest.pipeline import ingest
+    from assistant.retrieve.minutes_index import MinutesIndex
+
+    settings = Settings(index_dir=tmp_path_factory.mktemp("phase-plans"))
+    index = MinutesIndex.open(settings, embedder=real_embedder)
+    alameda = [str(f) for f in sorted(alameda_dir.glob("2015-0[7-9]-*.pdf"))]
+    ingest(index, [str(ROOT / "corpus"), *alameda], hooks=decision_hooks(index))
+    return AnswerService(settings, index, records=RECORDS)
+
+
+@pytest.mark.slow
+def test_another_matters_decision_record_gives_way_to_the_passages_that_answer(seeds_beside_another_phase_plan):
+    answer = seeds_beside_another_phase_plan.ask(PHASE2)
+    assert not answer.refused, answer.text
+    assert "2015-09-15.pdf" not in cited_sources(answer), answer.text
+    assert Path(answer.citations[0].chunk.source).name == "000_0c651058bcd55b11.txt"
+    assert "Phase 2" in answer.citations[0].quote
+
+
 @pytest.mark.slow
 def test_every_quote_is_verbatim_from_its_passage(seed_service):
     for question in (PHASE2, "What action was agreed about NEETs?", "What did Plymouth decide on the quarterly improvement update?"):

@@ -74,6 +74,9 @@ def relevance(weigher: Weigher, similarity: dict[str, float], draft: Draft, pref
     return score * agreement
 
 
+# A decision record's answer states the outcome, mover and vote as well as its words: it gives
+# way to the passages' answer only when theirs addresses the question by this much more.
+RECORD_MARGIN = 0.05
 CONTRADICTED = 0.6  # relevance kept when every quoted passage states another body or date than the question
 
 
@@ -246,22 +249,18 @@ class AnswerService:
         hits = bring_in_item_passages(self.index.retriever, plan, hits)
         timings["retrieve"] = _ms(t0)
         t0 = time.perf_counter()
-        draft = None
+        draft, score = None, 0.0
         if hits:
             if self.records is not None and asks_about_a_decision(plan, self.records.is_latest_question):
                 draft = self.records.answer(self.register, plan, hits)
-            if draft is None:
-                draft = extractive_answer(weigher, hits, plan, self.settings.answer.max_quotes)
+                score = self._judged(plan, weigher, draft) if draft else 0.0
+            # The passages answer when no record does, or when their quotes address the question
+            # clearly better than the record's (a record of another matter's decision, say).
+            from_passages = extractive_answer(weigher, hits, plan, self.settings.answer.max_quotes)
+            passage_score = self._judged(plan, weigher, from_passages) if from_passages else 0.0
+            if draft is None or passage_score > score + RECORD_MARGIN:
+                draft, score = from_passages, passage_score
         timings["extractive"] = _ms(t0)
-        score = 0.0
-        if draft:
-            similarity = self.index.retriever.similarities(plan.standalone, [c.chunk.id for c in draft.citations])
-            score = relevance(weigher, similarity, draft, plan.prefer)
-            if plan.is_follow_up:
-                # Judged on the questions alone, or with the last answer's words too: quotes
-                # that hold those stay on the passage the conversation is about.
-                judge = Weigher(self.index.lexical, plan, judging=True)
-                score = max(score, relevance(judge, similarity, draft, plan.prefer))
         timings["relevance"] = round(score, 3)
 
         if draft is None or score < self.settings.answer.refusal_threshold:
@@ -281,6 +280,17 @@ class AnswerService:
             return
 
         yield from self._llm_answer(plan, hits, weigher, draft, started, timings)
+
+    def _judged(self, plan: QueryPlan, weigher: Weigher, draft: Draft) -> float:
+        """How well the passages `draft` quotes address the question (see `relevance`)."""
+        similarity = self.index.retriever.similarities(plan.standalone, [c.chunk.id for c in draft.citations])
+        score = relevance(weigher, similarity, draft, plan.prefer)
+        if plan.is_follow_up:
+            # Judged on the questions alone, or with the last answer's words too: quotes
+            # that hold those stay on the passage the conversation is about.
+            judge = Weigher(self.index.lexical, plan, judging=True)
+            score = max(score, relevance(judge, similarity, draft, plan.prefer))
+        return score
 
     def _llm_answer(self, plan: QueryPlan, hits, weigher, draft: Draft, started, timings) -> Iterator[Event]:
         passages, by_number = [], {}
