@@ -32,8 +32,11 @@ SENTENCE_END = re.compile(
     r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z(\"“‘\[])"
 )
 MAX_QUOTE = 420
-DATE_WORDS = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
-                        r"december|(?:19|20)\d\d|\d{1,2}(?:st|nd|rd|th))\b", re.I)
+MONTHS = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+# The words of a date the question names: months, years, ordinals, and a day's number beside
+# its month ("10 July", "May 15"), which would otherwise count as a topic word.
+DATE_WORDS = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTHS}|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?|{MONTHS}"
+                        r"|(?:19|20)\d\d|\d{1,2}(?:st|nd|rd|th))\b", re.I)
 CONTEXT_WEIGHT = 0.15
 MOTION_START = re.compile(r"\b(?:moved|made a motion|motion)\b", re.I)
 VOTE_END = re.compile(r"(?:Ayes?\s*[:\-–]\s*\d|voice vote\s*[-–]\s*\d|carried|failed|unanimous)", re.I)
