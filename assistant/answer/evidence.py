@@ -96,7 +96,8 @@ class Weigher:
         # preferences); whether a passage answers is judged on the rest of the question, so
         # minutes that do not state their body or date are not held to words they cannot have.
         filter_words = set()
-        for value in (plan.filters.committee, plan.filters.council, plan.prefer.committee, plan.prefer.council):
+        named = [plan.filters, plan.prefer, *plan.parts]
+        for value in [f.committee for f in named] + [f.council for f in named]:
             filter_words.update(self._stems(value))
         if plan.filters.since or plan.filters.until or plan.prefer.since or plan.prefer.until:
             filter_words.update(self._stems(" ".join(DATE_WORDS.findall(plan.standalone))))

@@ -4,7 +4,7 @@ are and cited. Nothing is stated that is not a quotation or a metadata field."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..core.labels import meeting_label
 from ..core.text import one_line
@@ -44,6 +44,25 @@ class Draft:
     text: str
     citations: tuple[Citation, ...]
     no_decision: bool = False
+
+
+def merge_drafts(drafts: list[Draft]) -> Draft:
+    """One answer from the answers to each part of a question: the parts' texts in turn, with
+    their citations numbered anew (a quote that two parts share is cited once)."""
+    citations: list[Citation] = []
+    texts: list[str] = []
+    for draft in drafts:
+        numbers = {}
+        for c in draft.citations:
+            same = next((k for k in citations if k.chunk.id == c.chunk.id and k.quote == c.quote), None)
+            if same is None:
+                same = replace(c, n=len(citations) + 1)
+                citations.append(same)
+            numbers[c.n] = same.n
+        text = re.sub(r"\[(\d+)\]", lambda m: f"[{numbers.get(int(m[1]), m[1])}]", draft.text)
+        if text not in texts:
+            texts.append(text)
+    return Draft("\n\n".join(texts), tuple(citations), no_decision=all(d.no_decision for d in drafts))
 
 
 def label(hit: Hit) -> str:

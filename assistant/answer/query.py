@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..core.dates import MONTHS, US_DATE, UK_DATE, find_date
 from ..retrieve.hybrid import GENERIC_BODY_WORDS
@@ -48,10 +48,16 @@ class QueryPlan:
     # (without the LLM's rewrite): the question and the conversation's last question, not the
     # words of the last answer that `standalone` also carries to find the same passages.
     topic: str = ""
+    # When the question names two or more meetings (two dates, two councils): what it names
+    # of each, searched for one by one so the answer can quote each; `prefer` then spans them.
+    parts: tuple[Filters, ...] = ()
 
     @property
     def topic_text(self) -> str:
         return self.topic or self.standalone
+
+    def for_part(self, part: Filters) -> "QueryPlan":
+        return replace(self, prefer=part, parts=())
 
 
 def intent_of(question: str) -> str:
@@ -101,6 +107,24 @@ def stated_filters(question: str, committees: list[str], councils: list[str]) ->
     return Filters(council=council, committee=committee, since=since, until=until, include_undated=bool(since or until))
 
 
+
+
+def _mentions(lowered: str, names: list[str], distinctive: bool = False) -> list[str]:
+    """The known names the question mentions, in the order it mentions them. With
+    `distinctive`, a council is also recognised by its own words alone ('Herefordshire' for
+    'Herefordshire Council'); a name inside a longer one found is not counted again."""
+    found: list[tuple[int, int, str]] = []
+    for name in sorted(names, key=len, reverse=True):
+        words = re.sub(r"[^\w\s&]", " ", name.lower()).split()
+        if distinctive:
+            words = [w for w in words if w not in GENERIC_BODY_WORDS] or words
+        if not words:
+            continue
+        pattern = r"\b" + r"\s+".join(re.escape(w) for w in words) + r"(?:s|'s|’s)?\b"
+        for m in re.finditer(pattern, lowered):
+            if not any(a <= m.start() and m.end() <= b for a, b, _ in found):
+                found.append((m.start(), m.end(), name))
+    return list(dict.fromkeys(name for _, _, name in sorted(found)))
 
 
 def _longest_mention(lowered: str, names: list[str], distinctive: bool = False) -> str:
@@ -165,6 +189,60 @@ def date_range(question: str) -> tuple[str, str]:
     return "", ""
 
 
+PART_YEAR = re.compile(r"\b(?:in|during|of|for|the)\s+((?:19|20)\d\d)\b(?![-/–])", re.I)
+
+
+def date_mentions(question: str) -> list[tuple[str, str]]:
+    """Every meeting date the question names, as (since, until), in the order named: a day, a
+    month or a year ('in March 2006, and ... in January 2009'). None for a question that names
+    a range ('between 2006 and 2009', 'since 2019'): that is one span, not several meetings."""
+    if YEAR_RANGE.search(question) or SINCE_YEAR.search(question) or BEFORE_YEAR.search(question):
+        return []
+    found: list[tuple[int, int, str, str]] = []
+    for m in MEETING_DAY.finditer(question):
+        day = find_date(m[1], day_first=True)
+        if day:
+            found.append((m.start(1), m.end(1), day, day))
+    for m in MONTH_YEAR.finditer(question):
+        if question[:m.start()].rstrip().lower().endswith(OPENS_RANGE + CLOSES_RANGE):
+            return []
+        month, year = MONTHS[m[1].lower()], int(m[2])
+        found.append((m.start(), m.end(), f"{year}-{month:02d}-01",
+                      f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"))
+    for m in PART_YEAR.finditer(question):
+        found.append((m.start(1), m.end(1), f"{m[1]}-01-01", f"{m[1]}-12-31"))
+    kept: list[tuple[int, int, str, str]] = []
+    for start, end, since, until in found:  # the most precise reading of each place wins
+        if not any(start < b and a < end for a, b, _, _ in kept):
+            kept.append((start, end, since, until))
+    return list(dict.fromkeys((since, until) for _, _, since, until in sorted(kept)))
+
+
+def meeting_parts(question: str, stated: Filters, councils: list[str]) -> tuple[Filters, ...]:
+    """The meetings a question names when it names more than one, each as a preference:
+    two councils ('the Herefordshire and Plymouth minutes'), or else two dates ('in 2016, and
+    ... in 2018'). Empty when it names one (or none)."""
+    lowered = " " + re.sub(r"[^\w\s&]", " ", question.lower()) + " "
+    named = _mentions(lowered, councils, distinctive=True)
+    if len(named) > 1:
+        return tuple(replace(stated, council=c, include_undated=False) for c in named)
+    dates = date_mentions(question)
+    if len(dates) > 1:
+        return tuple(replace(stated, since=a, until=b, include_undated=False) for a, b in dates)
+    return ()
+
+
+def span(parts: tuple[Filters, ...]) -> Filters:
+    """One preference covering all the parts: what they share, and their dates end to end."""
+    first = parts[0]
+    same = lambda field: first.__getattribute__(field) if all(getattr(p, field) == getattr(first, field) for p in parts) else ""
+    sinces = [p.since for p in parts if p.since]
+    untils = [p.until for p in parts if p.until]
+    return Filters(council=same("council"), committee=same("committee"),
+                   since=min(sinces) if len(sinces) == len(parts) else "",
+                   until=max(untils) if len(untils) == len(parts) else "")
+
+
 def merge_filters(explicit: Filters, stated: Filters) -> Filters:
     """Filters set by the user (chat controls, CLI flags) win; the question fills the rest."""
     return Filters(
@@ -206,7 +284,10 @@ def plan_query(question: str, history, explicit: Filters, committees: list[str],
         since="" if explicit_dates else stated.since,
         until="" if explicit_dates else stated.until,
     )
-    return QueryPlan(question, standalone, explicit, intent, follow_up, prefer, topic)
+    parts = meeting_parts(question, prefer, councils) if not (explicit.council or explicit_dates) else ()
+    if parts:
+        prefer = span(parts)
+    return QueryPlan(question, standalone, explicit, intent, follow_up, prefer, topic, parts)
 
 
 def _gist(turns: list[dict], words: int = 30) -> str:

@@ -14,7 +14,8 @@ from ..retrieve.minutes_index import MinutesIndex
 from ..core.types import DECISION_KINDS, Answer, Citation, Filters, Hit
 from . import prompts
 from .evidence import AMOUNT, Weigher, local_context, rerank_by_coverage, units
-from .extractive import ASKS_NUMBERED_ACT, NUMBERED_ACT, Draft, extractive_answer, label, records_decision, score_units
+from .extractive import (ASKS_NUMBERED_ACT, NUMBERED_ACT, Draft, extractive_answer, label, merge_drafts, records_decision,
+                         score_units)
 from ..retrieve.hybrid import contradicts
 from .query import QueryPlan, plan_query
 from .verify import check_answer
@@ -38,7 +39,8 @@ class Event:
     answer: Answer | None = None
 
 
-def relevance(weigher: Weigher, similarity: dict[str, float], draft: Draft, prefer: Filters = Filters()) -> float:
+def relevance(weigher: Weigher, similarity: dict[str, float], draft: Draft, prefer: Filters = Filters(),
+              in_parts: bool = False) -> float:
     """Whether the passages the answer would quote address the question: the mean of four
     signals, weighed alike (equal weights had the best leave-one-set-out balanced accuracy over
     the seeds, Alameda and Norfolk sets; see README, Evaluation):
@@ -51,7 +53,9 @@ def relevance(weigher: Weigher, similarity: dict[str, float], draft: Draft, pref
     Quoted passages that contradict the council or dates the question names (see `contradicts`)
     are left out of all four; when every one does, all are judged and the score is cut to
     CONTRADICTED. Halved when the quotes lack the kind of answer asked for (a number, a
-    person). Compared with the
+    person). A question `in_parts` (two meetings named) is answered by quotes from each, so no
+    single quote or passage need hold it all: the quotes and the passages are judged together.
+    Compared with the
     refusal threshold, which is calibrated on the evaluation sets."""
     if not draft.citations:
         return 0.0
@@ -62,9 +66,10 @@ def relevance(weigher: Weigher, similarity: dict[str, float], draft: Draft, pref
     citations = citations or draft.citations
     pieces = [f"{c.chunk.title} {local_context(c.chunk.text, c.quote)} {c.quote}" for c in citations]
     if weigher.terms:
-        best_quote = max(weigher.coverage(p) for p in pieces)
+        passages = [f"{c.chunk.title} {c.chunk.text}" for c in citations]
         all_quotes = weigher.coverage(" ".join(pieces))
-        best_passage = max(weigher.coverage(f"{c.chunk.title} {c.chunk.text}") for c in citations)
+        best_quote = all_quotes if in_parts else max(weigher.coverage(p) for p in pieces)
+        best_passage = weigher.coverage(" ".join(passages)) if in_parts else max(weigher.coverage(p) for p in passages)
     else:
         best_quote = all_quotes = best_passage = 0.5
     closest = max((similarity.get(c.chunk.id, 0.0) for c in citations), default=0.0)
@@ -98,6 +103,16 @@ def bring_in_item_passages(retriever, plan: QueryPlan, hits: list[Hit]) -> list[
     if plan.intent in EXPANDING_INTENTS:
         return retriever.expand_items(hits, DECISION_KINDS, decisions_first=plan.intent in DECISIONS_FIRST)
     return hits
+
+
+def interleave(rankings: list[list[Hit]]) -> list[Hit]:
+    """The best of each ranking in turn, each passage once."""
+    merged: dict[str, Hit] = {}
+    for row in range(max((len(r) for r in rankings), default=0)):
+        for ranking in rankings:
+            if row < len(ranking):
+                merged.setdefault(ranking[row].chunk.id, ranking[row])
+    return list(merged.values())
 
 
 def asks_about_a_decision(plan: QueryPlan, is_latest_question: Callable[[str], bool]) -> bool:
@@ -242,24 +257,24 @@ class AnswerService:
         plan = plan_query(question, history, filters, stats["committees"], stats["councils"], condense=condense)
         timings["plan"] = _ms(started)
         t0 = time.perf_counter()
-        hits = self.index.retriever.search(plan.standalone, plan.filters, k=self.settings.retrieval.top_k, timings=timings,
-                                           prefer=plan.prefer)
         weigher = Weigher(self.index.lexical, plan)
-        hits = rerank_by_coverage(weigher, hits, self.settings.retrieval.coverage_rerank, wanted_kind(plan))
-        hits = bring_in_item_passages(self.index.retriever, plan, hits)
+        if plan.parts:
+            # Several meetings named: each is searched for and answered on its own, and the
+            # answer holds each part's quotes; it is judged as a whole against the question.
+            searched = [self._search(plan.for_part(part), weigher, timings) for part in plan.parts]
+            hits = interleave(searched)
+        else:
+            hits = self._search(plan, weigher, timings)
         timings["retrieve"] = _ms(t0)
         t0 = time.perf_counter()
         draft, score = None, 0.0
-        if hits:
-            if self.records is not None and asks_about_a_decision(plan, self.records.is_latest_question):
-                draft = self.records.answer(self.register, plan, hits)
-                score = self._judged(plan, weigher, draft) if draft else 0.0
-            # The passages answer when no record does, or when their quotes address the question
-            # clearly better than the record's (a record of another matter's decision, say).
-            from_passages = extractive_answer(weigher, hits, plan, self.settings.answer.max_quotes)
-            passage_score = self._judged(plan, weigher, from_passages) if from_passages else 0.0
-            if draft is None or passage_score > score + RECORD_MARGIN:
-                draft, score = from_passages, passage_score
+        if hits and plan.parts:
+            drafts = [self._draft(plan.for_part(part), weigher, part_hits)[0]
+                      for part, part_hits in zip(plan.parts, searched) if part_hits]
+            draft = merge_drafts([d for d in drafts if d is not None]) if any(drafts) else None
+            score = self._judged(plan, weigher, draft) if draft else 0.0
+        elif hits:
+            draft, score = self._draft(plan, weigher, hits)
         timings["extractive"] = _ms(t0)
         timings["relevance"] = round(score, 3)
 
@@ -281,15 +296,37 @@ class AnswerService:
 
         yield from self._llm_answer(plan, hits, weigher, draft, started, timings)
 
+    def _search(self, plan: QueryPlan, weigher: Weigher, timings: dict) -> list[Hit]:
+        """The passages for `plan`: the hybrid search ranked by what the question names, put in
+        order by how much of the question they hold, with their items' decision passages."""
+        hits = self.index.retriever.search(plan.standalone, plan.filters, k=self.settings.retrieval.top_k, timings=timings,
+                                           prefer=plan.prefer)
+        hits = rerank_by_coverage(weigher, hits, self.settings.retrieval.coverage_rerank, wanted_kind(plan))
+        return bring_in_item_passages(self.index.retriever, plan, hits)
+
+    def _draft(self, plan: QueryPlan, weigher: Weigher, hits: list[Hit]) -> tuple[Draft | None, float]:
+        """The answer to quote, and how well it addresses the question: the decision record's,
+        or the passages' when no record matches or when theirs addresses it clearly better (a
+        record of another matter's decision, say)."""
+        draft, score = None, 0.0
+        if self.records is not None and asks_about_a_decision(plan, self.records.is_latest_question):
+            draft = self.records.answer(self.register, plan, hits)
+            score = self._judged(plan, weigher, draft) if draft else 0.0
+        from_passages = extractive_answer(weigher, hits, plan, self.settings.answer.max_quotes)
+        passage_score = self._judged(plan, weigher, from_passages) if from_passages else 0.0
+        if draft is None or passage_score > score + RECORD_MARGIN:
+            draft, score = from_passages, passage_score
+        return draft, score
+
     def _judged(self, plan: QueryPlan, weigher: Weigher, draft: Draft) -> float:
         """How well the passages `draft` quotes address the question (see `relevance`)."""
         similarity = self.index.retriever.similarities(plan.standalone, [c.chunk.id for c in draft.citations])
-        score = relevance(weigher, similarity, draft, plan.prefer)
+        score = relevance(weigher, similarity, draft, plan.prefer, in_parts=bool(plan.parts))
         if plan.is_follow_up:
             # Judged on the questions alone, or with the last answer's words too: quotes
             # that hold those stay on the passage the conversation is about.
             judge = Weigher(self.index.lexical, plan, judging=True)
-            score = max(score, relevance(judge, similarity, draft, plan.prefer))
+            score = max(score, relevance(judge, similarity, draft, plan.prefer, in_parts=bool(plan.parts)))
         return score
 
     def _llm_answer(self, plan: QueryPlan, hits, weigher, draft: Draft, started, timings) -> Iterator[Event]:

@@ -141,6 +141,7 @@ class LexicalIndex:
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a stemmed term; unseen terms weigh most."""
+        self.ensure_current()
         n = max(1, len(self._chunks))
         df = self._df.get(term, 0)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
