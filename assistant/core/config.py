@@ -108,7 +108,7 @@ class AnswerSettings(_Group):
     llm_temperature: float = 0.0
     llm_threads: int = 2
     llm_context: int = 2048
-    refusal_threshold: float = Field(0.68, description="minimum relevance to answer (calibrated with `minutes eval --calibrate`)")
+    refusal_threshold: float = Field(0.66, description="minimum relevance to answer (calibrated with `minutes eval --calibrate`)")
     max_quotes: int = 3
 
 
