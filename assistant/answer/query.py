@@ -109,36 +109,33 @@ def stated_filters(question: str, committees: list[str], councils: list[str]) ->
 
 
 
+def _name_pattern(name: str, distinctive: bool) -> str:
+    """How a question writes a known name ('' for a name with no words). With `distinctive`,
+    a council is also recognised by its own words alone ('Herefordshire' for 'Herefordshire Council')."""
+    words = re.sub(r"[^\w\s&]", " ", name.lower()).split()
+    if distinctive:
+        words = [w for w in words if w not in GENERIC_BODY_WORDS] or words
+    return r"\b" + r"\s+".join(re.escape(w) for w in words) + r"(?:s|'s|’s)?\b" if words else ""
+
+
 def _mentions(lowered: str, names: list[str], distinctive: bool = False) -> list[str]:
-    """The known names the question mentions, in the order it mentions them. With
-    `distinctive`, a council is also recognised by its own words alone ('Herefordshire' for
-    'Herefordshire Council'); a name inside a longer one found is not counted again."""
+    """The known names the question mentions, in the order it mentions them; a name inside a
+    longer one found is not counted again."""
     found: list[tuple[int, int, str]] = []
     for name in sorted(names, key=len, reverse=True):
-        words = re.sub(r"[^\w\s&]", " ", name.lower()).split()
-        if distinctive:
-            words = [w for w in words if w not in GENERIC_BODY_WORDS] or words
-        if not words:
-            continue
-        pattern = r"\b" + r"\s+".join(re.escape(w) for w in words) + r"(?:s|'s|’s)?\b"
-        for m in re.finditer(pattern, lowered):
+        pattern = _name_pattern(name, distinctive)
+        for m in re.finditer(pattern, lowered) if pattern else ():
             if not any(a <= m.start() and m.end() <= b for a, b, _ in found):
                 found.append((m.start(), m.end(), name))
     return list(dict.fromkeys(name for _, _, name in sorted(found)))
 
 
 def _longest_mention(lowered: str, names: list[str], distinctive: bool = False) -> str:
-    """The longest known name the question mentions. With `distinctive`, a council is also
-    recognised by its own words alone ('Herefordshire' for 'Herefordshire Council')."""
+    """The longest known name the question mentions."""
     found = ""
     for name in names:
-        words = re.sub(r"[^\w\s&]", " ", name.lower()).split()
-        if distinctive:
-            words = [w for w in words if w not in GENERIC_BODY_WORDS] or words
-        if not words:
-            continue
-        pattern = r"\b" + r"\s+".join(re.escape(w) for w in words) + r"(?:s|'s|’s)?\b"
-        if re.search(pattern, lowered) and len(name) > len(found):
+        pattern = _name_pattern(name, distinctive)
+        if pattern and re.search(pattern, lowered) and len(name) > len(found):
             found = name
     return found
 
