@@ -231,13 +231,13 @@ def meeting_parts(question: str, stated: Filters, councils: list[str]) -> tuple[
 
 def span(parts: tuple[Filters, ...]) -> Filters:
     """One preference covering all the parts: what they share, and their dates end to end."""
-    first = parts[0]
-    same = lambda field: first.__getattribute__(field) if all(getattr(p, field) == getattr(first, field) for p in parts) else ""
-    sinces = [p.since for p in parts if p.since]
-    untils = [p.until for p in parts if p.until]
-    return Filters(council=same("council"), committee=same("committee"),
-                   since=min(sinces) if len(sinces) == len(parts) else "",
-                   until=max(untils) if len(untils) == len(parts) else "")
+    def shared(values: list[str]) -> str:
+        return values[0] if len(set(values)) == 1 else ""
+
+    sinces = [p.since for p in parts]
+    untils = [p.until for p in parts]
+    return Filters(council=shared([p.council for p in parts]), committee=shared([p.committee for p in parts]),
+                   since=min(sinces) if all(sinces) else "", until=max(untils) if all(untils) else "")
 
 
 def merge_filters(explicit: Filters, stated: Filters) -> Filters:
