@@ -341,12 +341,26 @@ def test_local_llm_does_not_pass_off_another_meetings_resolution_as_phase2(seed_
         ("Who was consulted?", ["Dorset County Council reviewed the plan."], True),
         ("How many children?", ["The council now cares for 18 UASC."], True),
         ("How many children?", ["The council cares for children."], False),
+        # a date's numbers and the question's own count nothing
+        ("How many cabinet members voted for version two of the plan?",
+         ["b) note the development of version two of the Improvement Plan."], False),
+        ("How many social workers were recruited from overseas?",
+         ["Progress followed the focus visit in December 2022 and the 2019/20 review."], False),
+        ("How much was the contract?", ["Award a contract in the amount of $1,234,000 on June 30, 2008."], True),
+        ("How much precept was received?", ["The precept of 4,500 was received in April 2005."], True),
+        # 'on what date' needs a day, not a season or a month
+        ("On what date is Ofsted's next full inspection?",
+         ["The inspection by Ofsted last summer; the plan was agreed in December 2022."], False),
+        ("On what date was the litter pick held?", ["It was agreed to hold a litter pick on 26th April."], True),
+        ("What date was set for the election?", ["Calling an Election on February 2, 2010."], True),
+        ("When was the plan agreed?", ["The plan was agreed in December 2022."], True),
     ],
 )
 def test_answer_type_is_in_the_quotes(question, quotes, present):
     """A 'who' question needs a person (not 'The Chair' or a capitalised common noun), a
-    'how many' question a number."""
-    from assistant.answer.service import answer_type_present
+    'how many' question a number that is neither a date's nor the question's, 'on what date' a
+    day."""
+    from assistant.answer.answer_kind import answer_type_present
 
     assert answer_type_present(question, quotes) is present
 

@@ -13,6 +13,7 @@ from ..core.text import one_line, shorten
 from ..retrieve.minutes_index import MinutesIndex
 from ..core.types import DECISION_KINDS, Answer, Citation, Filters, Hit
 from . import prompts
+from .answer_kind import answer_type_present
 from .evidence import AMOUNT, Weigher, local_context, rerank_by_coverage, units
 from .extractive import (ASKS_NUMBERED_ACT, NUMBERED_ACT, Draft, extractive_answer, label, merge_drafts, records_decision,
                          score_units)
@@ -130,56 +131,6 @@ def asks_about_a_decision(plan: QueryPlan, is_latest_question: Callable[[str], b
     wording = dict(INTENTS)
     return plan.intent in ("who", "when") and bool(
         wording["decision"].search(plan.question) or wording["vote"].search(plan.question))
-
-
-COUNT_QUESTION = re.compile(r"^\s*(?:how (?:many|much)|what (?:amount|percentage|proportion|number|sum))\b", re.I)
-NAME_QUESTION = re.compile(r"^\s*(?:who|whom)\b|\bwhat is the name\b|\bname of\b", re.I)
-NUMBER_IN_TEXT = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-                            r"forty|fifty|hundred|thousand|million|half|unanimous\w*|all|none|no)\b", re.I)
-PERSON = re.compile(
-    # a title, then initials if any ("Mr. D George", "Cllr. R. Crisp"), then a name
-    r"\b(?:Councillor|Councilmember|Cllr|Mayor|Vice Mayor|Mr|Mrs|Ms|Miss|Dr|Commissioner|Member)\.?\s+"
-    r"(?:[A-Z]\.?\s+){0,3}[A-Z][\w'’-]+"
-    r"|\b(?:[A-Z]\.\s?){1,3}[A-Z][a-z'’-]{2,}\b"  # initials and a surname: "B. Glover", "R.J. Smith"
-    r"|\b(?!(?:The|This|That|A|An)\b)[A-Z][a-z]+(?:\s+[A-Z][a-z'’-]+)+\s+(?:\(|stated|said|moved|seconded|proposed|introduced|asked|answered|responded|"
-    r"noted|commented|gave|presented|confirmed|explained|undertook|discussed|to\s)"
-    # a first name and a surname with no title ("Hanson Hom", "Tyler Savage"), not a place or a body
-    r"|\b(?!(?:The|This|That|These|City|County|Town|Council|Mayor|Vice|Planning|Public|General|North|South|East|West|"
-    r"New|Old|Park|Item|Resolution|Ordinance)\b)(?![A-Z][a-z]+(?:ment|ing|tion|sion|ices|ance|ence|ity|ness)\b)"
-    # (a first name is not a common noun: "Services Improvement", "Monitoring Visit")
-    r"[A-Z][a-z]{2,}\s+(?:[A-Z]\.\s+)?(?!(?:Board|Council|Commission|"
-    r"Committee|Street|Avenue|Road|Lane|Plan|Project|Park|Hall|Agency|Authority|Department|Services|Report|Meeting|"
-    r"Centre|Center|Fund|Trust|Club|Church|School|Way|Drive|Place|Close|Green|Farm|House|Court)\b)[A-Z][a-z'’-]{2,}\b"
-)
-ROLE = re.compile(
-    r"\b(?:cabinet member|corporate director|director|chair(?:man|person)?|deputy leader|leader|manager|clerk|"
-    r"attorney|officer|councillors?|councilmembers?|mayor)\b",
-    re.I,
-)
-
-
-ORGANISATION = re.compile(
-    r"\b[A-Z][\w&.'’-]*(?:\s+(?:[A-Z][\w&.'’-]*|of|and|&))*\s+(?:Council|Ltd|Limited|Company|Agency|Trust|"
-    r"Partnership|Association|Services|Group|Inc|LLC|Corporation|Authority|Board|Commission|Department|Society|"
-    r"Club|Church|School|Bank|Police|Partners)\b")
-
-
-PERSON_ACT = re.compile(r"\b(?:second\w*|propos\w*|mov(?:ed|es|er)|chair(?:s|ed)?|elected|co-opted|"
-                        r"appointed)\b", re.I)
-
-
-def answer_type_present(question: str, quotes: list[str]) -> bool:
-    """A 'how many' question needs a number in the quotes; a 'who' question a person, a role
-    or an organisation ('Dorset County Council', 'C.G.M. Ltd.'), and 'who moved, seconded,
-    chaired ...' a person by name."""
-    text = " ".join(quotes)
-    if COUNT_QUESTION.search(question) and not NUMBER_IN_TEXT.search(text):
-        return False
-    if not NAME_QUESTION.search(question):
-        return True
-    if PERSON_ACT.search(question):  # who moved, seconded, chaired: a person, named
-        return bool(PERSON.search(text))
-    return bool(PERSON.search(text) or ROLE.search(text) or ORGANISATION.search(text))
 
 
 @dataclass(frozen=True)
