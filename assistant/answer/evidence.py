@@ -21,7 +21,8 @@ META_WORDS = set(
     move moved motion second seconded seconder discuss discussed discussion say said happen happened record
     recorded item items agenda report reported when who whom what which how much many date dated approve
     approved approval take taken make made give given latest position according accord often many much
-    come came find found know known name named happen tell show shown think thought expect expected
+    come came go goes went gone see saw seen find found know known name named happen tell show shown think
+    thought expect expected
     say says mention mentioned note noted regard regarding respect respond response answer answered
     question questions ask asked kind type sort way part number numbers amount total share proportion""".split()
 )
