@@ -156,6 +156,12 @@ def test_only_filters_the_user_sets_exclude():
         ("what did cabinet resolve on the phase 2 plan?", ("", "")),
         ("Who will chair Wretton Parish Council until May 2021?", ("", "2021-05-31")),  # a term that ends, not a meeting
         ("What has the board done since March 2019?", ("2019-03-01", "")),
+        # a financial year: set in its first year, amended up to the end of its second
+        ("What was the resolution number of the FY 2012-2013 budget?", ("2012-01-01", "2013-12-31")),
+        ("How much precept was requested for 2019/20?", ("2019-01-01", "2020-12-31")),
+        ("What precept was set for 2016/17 at the December 2015 meeting?", ("2015-12-01", "2015-12-31")),
+        ("What was decided on 2019-03-11?", ("2019-03-11", "2019-03-11")),  # a date, not a financial year
+        ("Which projects ran in 2012-2015?", ("", "")),  # not two years running
     ],
 )
 def test_dates_stated_in_questions(question, expected):

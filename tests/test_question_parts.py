@@ -27,6 +27,7 @@ COUNCILS = ["Herefordshire Council", "Plymouth City Council", "Wereham Parish Co
     ("What has happened since March 2019, and in 2021?", []),
     # a fiscal year is not a meeting's year
     ("What was the FY 2012-2013 budget?", []),
+    ("What precept did West Dereham set for 2016/17 at its December 2015 meeting?", [("2015-12-01", "2015-12-31")]),
 ])
 def test_the_dates_a_question_names(question, expected):
     assert date_mentions(question) == expected

@@ -153,6 +153,21 @@ MONTH_YEAR = re.compile(
 OPENS_RANGE = ("since", "after", "from")
 CLOSES_RANGE = ("until", "till", "before", "prior to", "by")
 LONE_YEAR = re.compile(r"\b(?:in|during|of|for)\s+((?:19|20)\d\d)\b(?!\s*-)", re.I)
+# A financial year ("FY 2012-2013", "2019/20", "2012-13"): its budget or precept is set in the
+# first year and amended up to the end of the second. It is what a decision is about, not when
+# the meeting was, so it names no meeting part and gives way to a month the question names.
+TWO_YEARS = re.compile(r"\b((?:19|20)\d\d)\s*[-/–]\s*((?:19|20)?\d\d)\b(?![-/–]\d)")
+
+
+def financial_years(question: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, since, until) of each financial year named: two years running, the second
+    perhaps in two digits (so an ISO date's '2019-03' is not one)."""
+    found = []
+    for m in TWO_YEARS.finditer(question):
+        first, second = int(m[1]), m[2]
+        if (int(second) if len(second) == 4 else first // 100 * 100 + int(second)) == first + 1:
+            found.append((m.start(), m.end(), f"{first}-01-01", f"{first + 1}-12-31"))
+    return found
 
 
 def date_range(question: str) -> tuple[str, str]:
@@ -176,6 +191,8 @@ def date_range(question: str) -> tuple[str, str]:
         if leading.endswith(CLOSES_RANGE):
             return "", last
         return first, last
+    for _, _, since, until in financial_years(question)[:1]:
+        return since, until
     since = SINCE_YEAR.search(question)
     before = BEFORE_YEAR.search(question)
     if since or before:
