@@ -5,8 +5,10 @@ answered by "note the development of version two of the plan")."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from .evidence import MONTHS
+from ..core.types import Hit
+from .evidence import MONTHS, TALLY
 
 COUNT_QUESTION = re.compile(r"^\s*(?:how (?:many|much)|what (?:amount|percentage|proportion|number|sum))\b", re.I)
 NAME_QUESTION = re.compile(r"^\s*(?:who|whom)\b|\bwhat is the name\b|\bname of\b", re.I)
@@ -73,3 +75,30 @@ def answer_type_present(question: str, quotes: list[str]) -> bool:
     if PERSON_ACT.search(question):  # who moved, seconded, chaired: a person, named
         return bool(PERSON.search(text))
     return bool(PERSON.search(text) or ROLE.search(text) or ORGANISATION.search(text))
+
+
+# What a vote question asks for, and the passages that hold it: who moved or seconded, or
+# how the vote went.
+ASKS_MOVER = re.compile(r"\b(?:moved|mover|made (?:a|the|that) motion|second(?:ed|er)|propos\w*)\b", re.I)
+MOVER = re.compile(r"\b(?:moved|seconded|proposed)\b", re.I)
+ASKS_TALLY = re.compile(r"\b(?:vote[sd]?|voting|unanimous\w*|abstain\w*|ayes?|noes|nays?|against|in favou?r)\b", re.I)
+VOTE_OUTCOME = re.compile(rf"{TALLY.pattern}|\b(?:carried|roll call|voice vote|show of hands)\b", re.I)
+
+
+def vote_answers_first(question: str, hits: list[Hit]) -> list[Hit]:
+    """Within each agenda item, the passages that hold what a vote question asks for (the
+    motion's mover and seconder, the tally) take the places of the item's other passages: an
+    item's heading or discussion is often found first, but the motion and the vote answer
+    'who moved it?' and 'was it unanimous?'. Items keep their places among each other."""
+    wanted = [kind for asks, kind in ((ASKS_MOVER, MOVER), (ASKS_TALLY, VOTE_OUTCOME)) if asks.search(question)]
+    if not wanted:
+        return hits
+    places: dict[tuple[str, str], list[int]] = {}
+    for position, hit in enumerate(hits):
+        places.setdefault((hit.chunk.source, hit.chunk.item or hit.chunk.title), []).append(position)
+    ordered = list(hits)
+    for positions in places.values():
+        members = sorted((hits[p] for p in positions), key=lambda h: -sum(bool(k.search(h.chunk.text)) for k in wanted))
+        for position, hit in zip(positions, members):
+            ordered[position] = hit
+    return [replace(h, rank=rank) for rank, h in enumerate(ordered, 1)]

@@ -13,7 +13,7 @@ from ..core.text import one_line, shorten
 from ..retrieve.minutes_index import MinutesIndex
 from ..core.types import DECISION_KINDS, Answer, Citation, Filters, Hit
 from . import prompts
-from .answer_kind import answer_type_present
+from .answer_kind import answer_type_present, vote_answers_first
 from .evidence import AMOUNT, Weigher, local_context, rerank_by_coverage, units
 from .extractive import (ASKS_NUMBERED_ACT, NUMBERED_ACT, Draft, extractive_answer, label, merge_drafts, records_decision,
                          score_units)
@@ -253,7 +253,8 @@ class AnswerService:
         hits = self.index.retriever.search(plan.standalone, plan.filters, k=self.settings.retrieval.top_k, timings=timings,
                                            prefer=plan.prefer)
         hits = rerank_by_coverage(weigher, hits, self.settings.retrieval.coverage_rerank, wanted_kind(plan))
-        return bring_in_item_passages(self.index.retriever, plan, hits)
+        hits = bring_in_item_passages(self.index.retriever, plan, hits)
+        return vote_answers_first(plan.question, hits) if plan.intent == "vote" else hits
 
     def _draft(self, plan: QueryPlan, weigher: Weigher, hits: list[Hit]) -> tuple[Draft | None, float]:
         """The answer to quote, and how well it addresses the question: the decision record's,
