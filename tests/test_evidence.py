@@ -113,24 +113,30 @@ def test_a_passage_holding_the_kind_of_answer_asked_for_moves_up():
 
 
 def test_a_vote_question_puts_its_items_motion_or_tally_first_and_keeps_the_items_in_place():
-    """'Who moved it?' is answered by the item's motion, 'was it unanimous?' by its vote, though
-    the search found the item's heading first; another item keeps its place."""
+    """'Who moved it?' is answered by the item's motion, 'was it unanimous?' by its vote (the
+    item's last first: the last motion and vote settle it), though the search found the item's
+    heading first; another item, and passages of no known item, keep their places."""
     from assistant.answer.answer_kind import vote_answers_first
     from assistant.core.types import Hit
 
     passages = [
-        chunk("heading", "(16-023) Recommendation to approve the agreement.", item="16-023", page=3),
-        chunk("other", "Councilmember Daysog moved approval; the motion carried unanimously.", item="16-031", page=5),
-        chunk("vote", "On the call for the question, the motion carried by the following voice vote: Ayes: 4.",
-              item="16-023", page=4),
+        chunk("heading", "(16-023) Recommendation to approve the agreement.", item="16-023", ordinal=1),
+        chunk("other", "Councilmember Daysog moved approval; the motion carried unanimously.", item="16-031", ordinal=9),
+        chunk("loose", "The motion carried unanimously.", ordinal=12),  # no item number, no heading
+        chunk("first vote", "The substitute motion failed by the following voice vote: Ayes: 2.", item="16-023",
+              ordinal=2),
+        chunk("last vote", "On the call for the question, the motion carried by the following voice vote: Ayes: 4.",
+              item="16-023", ordinal=4),
         chunk("motion", "Councilmember Oddie moved approval. Vice Mayor Matarrese seconded the motion.",
-              item="16-023", page=4),
+              item="16-023", ordinal=3),
+        chunk("repairs", "Repairs were carried out by the contractor.", item="16-023", ordinal=5),
     ]
     hits = [Hit(chunk=c, score=1.0 - n / 10, rank=n + 1) for n, c in enumerate(passages)]
 
     def order(question):
         return [h.chunk.id for h in vote_answers_first(question, hits)]
 
-    assert order("Who moved and seconded it?") == ["motion", "other", "heading", "vote"]
-    assert order("Was it unanimous?") == ["vote", "other", "heading", "motion"]
-    assert order("What did the council say about it?") == ["heading", "other", "vote", "motion"]
+    assert order("Who moved and seconded it?") == ["motion", "other", "loose", "heading", "first vote", "last vote",
+                                                   "repairs"]
+    assert order("Was it unanimous?") == ["last vote", "other", "loose", "first vote", "heading", "motion", "repairs"]
+    assert order("What did the council say about it?") == [p.id for p in passages]

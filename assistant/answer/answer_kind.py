@@ -82,23 +82,30 @@ def answer_type_present(question: str, quotes: list[str]) -> bool:
 ASKS_MOVER = re.compile(r"\b(?:moved|mover|made (?:a|the|that) motion|second(?:ed|er)|propos\w*)\b", re.I)
 MOVER = re.compile(r"\b(?:moved|seconded|proposed)\b", re.I)
 ASKS_TALLY = re.compile(r"\b(?:vote[sd]?|voting|unanimous\w*|abstain\w*|ayes?|noes|nays?|against|in favou?r)\b", re.I)
-VOTE_OUTCOME = re.compile(rf"{TALLY.pattern}|\b(?:carried|roll call|voice vote|show of hands)\b", re.I)
+VOTE_OUTCOME = re.compile(rf"{TALLY.pattern}|\bcarried\b(?!\s+(?:out|forward|over)\b)|\b(?:roll call|voice vote|show of hands)\b", re.I)
 
 
 def vote_answers_first(question: str, hits: list[Hit]) -> list[Hit]:
     """Within each agenda item, the passages that hold what a vote question asks for (the
-    motion's mover and seconder, the tally) take the places of the item's other passages: an
-    item's heading or discussion is often found first, but the motion and the vote answer
-    'who moved it?' and 'was it unanimous?'. Items keep their places among each other."""
+    motion's mover and seconder, the tally) take the places of the item's other passages, the
+    item's last first, since the last motion and vote settle it: an item's heading or discussion
+    is often found first, but the motion and the vote answer 'who moved it?' and 'was it
+    unanimous?'. Items keep their places among each other, and passages of no known item (no
+    item number or heading) keep theirs."""
     wanted = [kind for asks, kind in ((ASKS_MOVER, MOVER), (ASKS_TALLY, VOTE_OUTCOME)) if asks.search(question)]
     if not wanted:
         return hits
     places: dict[tuple[str, str], list[int]] = {}
     for position, hit in enumerate(hits):
-        places.setdefault((hit.chunk.source, hit.chunk.item or hit.chunk.title), []).append(position)
+        if hit.chunk.item or hit.chunk.title:
+            places.setdefault((hit.chunk.source, hit.chunk.item or hit.chunk.title), []).append(position)
+
+    def answering_first(position: int) -> tuple[int, int]:
+        held = sum(bool(kind.search(hits[position].chunk.text)) for kind in wanted)
+        return (-held, -hits[position].chunk.ordinal if held else position)
+
     ordered = list(hits)
     for positions in places.values():
-        members = sorted((hits[p] for p in positions), key=lambda h: -sum(bool(k.search(h.chunk.text)) for k in wanted))
-        for position, hit in zip(positions, members):
-            ordered[position] = hit
+        for position, taken in zip(positions, sorted(positions, key=answering_first)):
+            ordered[position] = hits[taken]
     return [replace(h, rank=rank) for rank, h in enumerate(ordered, 1)]
