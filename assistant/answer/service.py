@@ -53,11 +53,11 @@ def relevance(weigher: Weigher, similarity: dict[str, float], draft: Draft, pref
     passages instead (see Weigher), so minutes that do not state them are judged on their words.
     Quoted passages that contradict the council or dates the question names (see `contradicts`)
     are left out of all four; when every one does, all are judged and the score is cut to
-    CONTRADICTED. Halved when the quotes lack the kind of answer asked for (a number, a
-    person). A question `in_parts` (two meetings named) is answered by quotes from each, so no
-    single quote or passage need hold it all: the quotes and the passages are judged together.
-    Compared with the
-    refusal threshold, which is calibrated on the evaluation sets."""
+    CONTRADICTED. Halved when the quotes lack the kind of answer asked for (a number, a day,
+    a person: see answer_kind). A question `in_parts` (two meetings named) is answered by
+    quotes from each, so no single quote or passage need hold it all: the quotes and the
+    passages are judged together. Compared with the refusal threshold, which is calibrated on
+    the evaluation sets."""
     if not draft.citations:
         return 0.0
     # Quotes from another council, or from a meeting months away from the dates the question
