@@ -1,6 +1,7 @@
-"""What kind of answer a question asks for (a count, a day, a person) and whether the quotes
-hold one: quotes on the right matter that lack it do not answer ("how many members voted?"
-answered by "note the development of version two of the plan")."""
+"""What kind of answer a question asks for (a count, a day, a person, a vote's mover or tally)
+and where it is: quotes on the right matter that lack it do not answer ("how many members
+voted?" answered by "note the development of version two of the plan"), and the passages of
+an item that hold it come first for a vote question."""
 
 from __future__ import annotations
 
@@ -82,7 +83,8 @@ def answer_type_present(question: str, quotes: list[str]) -> bool:
 ASKS_MOVER = re.compile(r"\b(?:moved|mover|made (?:a|the|that) motion|second(?:ed|er)|propos\w*)\b", re.I)
 MOVER = re.compile(r"\b(?:moved|seconded|proposed)\b", re.I)
 ASKS_TALLY = re.compile(r"\b(?:vote[sd]?|voting|unanimous\w*|abstain\w*|ayes?|noes|nays?|against|in favou?r)\b", re.I)
-VOTE_OUTCOME = re.compile(rf"{TALLY.pattern}|\bcarried\b(?!\s+(?:out|forward|over)\b)|\b(?:roll call|voice vote|show of hands)\b", re.I)
+VOTE_OUTCOME = re.compile(rf"{TALLY.pattern}|\bcarried\b(?!\s+(?:out|forward|over)\b)"  # not "work carried out"
+                          r"|\b(?:roll call|voice vote|show of hands)\b", re.I)
 
 
 def vote_answers_first(question: str, hits: list[Hit]) -> list[Hit]:

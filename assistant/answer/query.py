@@ -191,8 +191,9 @@ def date_range(question: str) -> tuple[str, str]:
         if leading.endswith(CLOSES_RANGE):
             return "", last
         return first, last
-    for _, _, since, until in financial_years(question)[:1]:
-        return since, until
+    years = financial_years(question)
+    if years:
+        return years[0][2], years[0][3]
     since = SINCE_YEAR.search(question)
     before = BEFORE_YEAR.search(question)
     if since or before:
