@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from assistant.core.config import Settings
+from assistant.core.config import CHUNKING_VERSION, Settings
 from assistant.index.embedding import (
     ONNX_FILE, ONNX_INT8, ONNX_MANIFEST, TORCH, SentenceTransformerEmbedder, resolve_backend,
 )
@@ -38,7 +38,7 @@ def test_backend_is_part_of_the_index_identity(tmp_path):
     int8_name = collection_name(Settings(embedding_backend=ONNX_INT8))
     assert torch_name != int8_name and "int8" in int8_name
     # the torch backend keeps the name indexes had before backends existed
-    assert torch_name == "minutes-all-minilm-l6-v2-128-structure-s5"
+    assert torch_name == f"minutes-all-minilm-l6-v2-128-structure-{CHUNKING_VERSION}"
     assert embedding_identity(Settings(embedding_backend=ONNX_INT8)) == "all-MiniLM-L6-v2-onnx-int8-r4"
     with pytest.raises(MinutesError, match="unknown embedding backend"):
         resolve_backend("cuda")

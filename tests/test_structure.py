@@ -239,7 +239,7 @@ def test_alameda_files_over_the_years(alameda_dir, name):
     # numbered items of that year, each with a title
     items = {s.item: s.title for s in segments if s.item}
     assert items, "no numbered item found"
-    assert all(re.fullmatch(r"\d{2}-\d{2,4}[A-Z]?", n) for n in items), items
+    assert all(re.fullmatch(r"\d{2}-\d{2,4}[A-Z]?(?:[A-Z]{2,5})?", n) for n in items), items
     assert any(n.startswith(day[2:4] + "-") for n in items)
     assert all(title for title in items.values())
     # decisions carry the item (or section) they were taken under
@@ -249,6 +249,21 @@ def test_alameda_files_over_the_years(alameda_dir, name):
     # nothing is lost: every page contributes text
     pages = {p for s in segments for p in range(s.page_start, s.page_end + 1)}
     assert pages == set(range(1, len(read_document(path).pages) + 1))
+
+
+@pytest.mark.alameda
+def test_a_joint_meetings_items_carry_the_bodys_code(alameda_dir):
+    """The minutes of a joint meeting number items "(09-320 CC)", "(09-320A CC)": each is an
+    item with its own title, not part of a section called "Regular Agenda Items"."""
+    path = alameda_dir / "2009-08-03.pdf"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    segments = segments_of(path)
+    items = {s.item: s.title for s in segments if s.item}
+    assert {"09-319CC", "09-320CC", "09-320ACC", "09-321CC"} <= set(items), sorted(items)
+    assert items["09-319CC"].startswith("Resolution No. 14371, “Appointing Lorre Zuppan")
+    vote = next(s for s in segments if s.kind in ("motion", "vote") and "Charter" in s.title)
+    assert vote.item.startswith("09-320")
 
 
 @pytest.mark.alameda

@@ -21,7 +21,9 @@ from .meeting_meta import FROM_FILE_NAME, FROM_MANIFEST, FROM_TEXT, bodies, disc
 # ---- patterns -------------------------------------------------------------------------
 
 MEETING_TITLE = re.compile(r"^\s*MINUTES OF THE\s+(?P<title>.+?MEETING)\b", re.I)
-US_ITEM = re.compile(r"^\s*\(\s*\*?\s*(?P<num>\d{2,4}\s?-\s?\d{1,4}[A-Z]?)\s*\)\s*(?P<rest>.*)", re.S)
+# "(05-081)", "(*15-189)", "(10-332A)", and in a joint meeting's minutes the body's code after
+# the number: "(09-320 CC)", "(11-043 CIC)" (as decisions' ITEM_HEAD reads them)
+US_ITEM = re.compile(r"^\s*\(\s*\*?\s*(?P<num>\d{2,4}\s?-\s?\d{1,4}[A-Z]?(?:\s+[A-Z]{2,5})?)\s*\)\s*(?P<rest>.*)", re.S)
 AGENDA_ITEM_LABEL = re.compile(r"^\s*agenda item\s*$", re.I)
 MODGOV_MEETING = re.compile(
     r"^\s*Meeting:\s*(?P<date>\d{1,2}/\d{1,2}/\d{4})\s*-\s*(?P<committee>.+?)\s*\(Item\s*(?P<item>[\w.]+)\)", re.I
@@ -240,7 +242,7 @@ class _Parser:
         m = US_ITEM.match(para.text)
         if not m:
             return False
-        self.state.item = re.sub(r"\s", "", m["num"])
+        self.state.item = re.sub(r"\s", "", m["num"])  # "09-320CC", as the decision records write it
         self.state.title = _item_title(m["rest"])
         self._emit(para.text, "heading", para, para)
         self.i += 1
