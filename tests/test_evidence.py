@@ -80,6 +80,16 @@ def test_a_verb_and_the_noun_made_from_it_are_one_word():
     assert not _kin("sign", {"signal"}) and not _kin("park", {"parker"})
 
 
+def test_initials_in_the_question_are_there_when_a_passage_spells_them_out():
+    """'FY 2012-2013 budget' is answered by 'the Operating and Capital Budget for Fiscal Year
+    2012-13'; two words that merely start with the letters in lower case are not 'FY'."""
+    spelled = chunk("spelled", "Approving the Operating and Capital Budget for Fiscal Year 2012-13.")
+    lexical = MemoryLexical([spelled, chunk("fy", "The FY budget."), *LEXICAL.all_chunks()])
+    w = Weigher(lexical, plan_query("Which resolution approved the FY operating budget?", [], Filters(), [], []))
+    assert w.coverage("Approving the Operating Budget for Fiscal Year 2012-13.") == pytest.approx(1.0)
+    assert w.coverage("Approving the operating budget for five years.") < 1.0
+
+
 def test_passages_that_hold_more_of_the_question_move_up():
     """Fusion ranked an item on the same matter at another meeting first; the one that holds
     the question's rarer words comes first after the rerank, and weight 0 keeps the order."""

@@ -115,6 +115,7 @@ class Weigher:
                         for t in self.terms}
         self.total = sum(self.weights.values()) or 1.0
         self.acronyms = self._acronyms(plan.standalone)
+        self.spelled_out = self._initialisms(plan.standalone)
         self.answer_kinds = [(set(self._stems(words)) & set(self.terms), pattern)
                              for words, pattern in ANSWER_KIND_WORDS]
 
@@ -142,6 +143,17 @@ class Weigher:
                         found.setdefault(initials, set()).update(set(self._stems(" ".join(kept))) & topic)
         return found
 
+    def _initialisms(self, question: str) -> dict[str, re.Pattern]:
+        """The other way round: initials the question writes in capitals ('FY', 'IAFF') are
+        there in a passage that spells them out in capitalised words ('Fiscal Year')."""
+        found = {}
+        for word in set(re.findall(r"\b[A-Z]{2,6}\b", question)):
+            stems = self._stems(word)
+            if len(stems) == 1 and stems[0] in self.weights:
+                small = "(?:(?:of|and|for|the|&)\\s+)?"
+                found[stems[0]] = re.compile(r"\b" + (r"\w*\s+" + small).join(word) + r"\w*")
+        return found
+
     def _is_topic(self, word: str, topic: set[str]) -> bool:
         stems = self._stems(word)
         return bool(stems) and all(t in topic for t in stems)
@@ -163,6 +175,9 @@ class Weigher:
         for words, pattern in self.answer_kinds:
             if words and pattern.search(text):
                 present |= words
+        for term, spelled in self.spelled_out.items():
+            if term not in present and spelled.search(text):
+                present.add(term)
         return sum(w for t, w in self.weights.items() if t in present or _kin(t, present)) / self.total
 
     def hit_coverage(self, hit: Hit) -> float:
