@@ -9,7 +9,7 @@ import re
 from dataclasses import replace
 
 from ..core.types import Hit
-from .evidence import MONTHS, TALLY
+from .evidence import DAY_MONTH, TALLY
 
 COUNT_QUESTION = re.compile(r"^\s*(?:how (?:many|much)|what (?:amount|percentage|proportion|number|sum))\b", re.I)
 NAME_QUESTION = re.compile(r"^\s*(?:who|whom)\b|\bwhat is the name\b|\bname of\b", re.I)
@@ -48,10 +48,10 @@ NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve
                 r"thousand|million|half|unanimous\w*|all|none|no")
 NUMBER = re.compile(rf"\d[\d,.]*\d|\d|\b(?:{NUMBER_WORDS})\b", re.I)
 # A day: "13th July", "May 15", "28/11/2019", "2019-03-11".
-DAY_DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTHS}\b|\b{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
+DAY_DATE = re.compile(rf"\b(?:{DAY_MONTH})\b"
                       r"|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\b(?:19|20)\d\d-\d\d-\d\d\b", re.I)
 # Any date's numbers, which count nothing: a day, a month's year, a year or a fiscal year ("2019/20").
-DATE_NUMBERS = re.compile(rf"{DAY_DATE.pattern}(?:,?\s+(?:19|20)\d\d)?|\b(?:19|20)\d\d(?:[/-]\d\d(?:\d\d)?)?\b", re.I)
+DATE_NUMBERS = re.compile(rf"{DAY_DATE.pattern}|\b(?:19|20)\d\d(?:[/-]\d\d(?:\d\d)?)?\b", re.I)
 DAY_QUESTION = re.compile(r"^\s*(?:on|for)?\s*(?:what|which) (?:date|day)\b", re.I)
 
 

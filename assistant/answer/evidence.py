@@ -36,7 +36,8 @@ MAX_QUOTE = 420
 MONTHS = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
 # The words of a date the question names: months, years, ordinals, and a day's number beside
 # its month ("10 July", "May 15"), which would otherwise count as a topic word.
-DATE_WORDS = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTHS}|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?|{MONTHS}"
+DAY_MONTH = rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTHS}|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?"  # "10 July", "May 15"
+DATE_WORDS = re.compile(rf"\b(?:{DAY_MONTH}|{MONTHS}"
                         r"|(?:19|20)\d\d|\d{1,2}(?:st|nd|rd|th))\b", re.I)
 CONTEXT_WEIGHT = 0.15
 MOTION_START = re.compile(r"\b(?:moved|made a motion|motion)\b", re.I)

@@ -159,14 +159,14 @@ LONE_YEAR = re.compile(r"\b(?:in|during|of|for)\s+((?:19|20)\d\d)\b(?!\s*-)", re
 TWO_YEARS = re.compile(r"\b((?:19|20)\d\d)\s*[-/–]\s*((?:19|20)?\d\d)\b(?![-/–]\d)")
 
 
-def financial_years(question: str) -> list[tuple[int, int, str, str]]:
-    """(start, end, since, until) of each financial year named: two years running, the second
-    perhaps in two digits (so an ISO date's '2019-03' is not one)."""
+def financial_years(question: str) -> list[tuple[str, str]]:
+    """(since, until) of each financial year named: two years running, the second perhaps in
+    two digits (so an ISO date's '2019-03' is not one)."""
     found = []
     for m in TWO_YEARS.finditer(question):
         first, second = int(m[1]), m[2]
         if (int(second) if len(second) == 4 else first // 100 * 100 + int(second)) == first + 1:
-            found.append((m.start(), m.end(), f"{first}-01-01", f"{first + 1}-12-31"))
+            found.append((f"{first}-01-01", f"{first + 1}-12-31"))
     return found
 
 
@@ -193,7 +193,7 @@ def date_range(question: str) -> tuple[str, str]:
         return first, last
     years = financial_years(question)
     if years:
-        return years[0][2], years[0][3]
+        return years[0]
     since = SINCE_YEAR.search(question)
     before = BEFORE_YEAR.search(question)
     if since or before:
