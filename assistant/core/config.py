@@ -27,7 +27,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 ENV_PREFIX = "MINUTES_"
 
 # Bumped whenever chunking changes, so a new index is built instead of mixing chunk kinds.
-CHUNKING_VERSION = "s6"
+CHUNKING_VERSION = "s7"  # s7: PDF text read by PDFium
 
 # The shared corpora beside the checkout, as the Makefile's CORPORA: relative to the working
 # directory; tests and scripts that know the checkout join it to its root (`ROOT / ALAMEDA_DIR`).
@@ -66,9 +66,11 @@ class IndexSettings(_Group):
     embedding_model: str = Field("all-MiniLM-L6-v2", description="name recorded in the index")
     embedding_model_path: str = Field("", description="a local model folder; empty: the packaged one")
     embedding_backend: str = Field(
-        "auto", description="onnx-int8 (the int8 ONNX export made at set-up, ONNX Runtime), torch (fp32), "
-        "or auto: onnx-int8 when the export is there, else torch. Part of the index's identity")
-    embed_threads: int = Field(0, description="threads per text of the onnx-int8 backend (0: one); texts run side by side on the cores left")
+        "auto", description="torch-bf16 (bfloat16, for CPUs with bf16 in hardware), onnx-int8 (the int8 ONNX "
+        "export made at set-up, ONNX Runtime), torch (fp32), or auto: torch-bf16 on a CPU with bf16 in "
+        "hardware, else onnx-int8 when the export is there, else torch. Part of the index's identity")
+    embed_threads: int = Field(0, description="onnx-int8: threads per text (0: one; texts run side by side on "
+                               "the cores left); torch-bf16: torch's threads (0: torch's own choice, every core)")
     embedding_onnx_dir: str = Field("", description="folder of the int8 ONNX export; empty: the one set-up makes in the venv")
     embed_batch_size: int = 64
     embed_max_tokens: int = Field(

@@ -39,8 +39,19 @@ def ocr_now_possible(skip_reason: str) -> bool:
     return skip_reason.startswith("image-only PDF") and HOW_TO_ENABLE in skip_reason and not missing_engine()
 
 
-def pages_with_images(reader, numbers: list[int]) -> list[int]:
+def pages_with_images(path: Path, numbers: list[int]) -> list[int]:
     """Of the given 1-based pages, those that draw an image (a scan), not blank separator pages."""
+    import logging
+
+    from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf logs every odd font it meets
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            reader.decrypt("")
+    except Exception:  # PDFium read it, pypdf cannot: try OCR on the blank pages rather than lose them
+        return list(numbers)
     out = []
     for number in numbers:
         try:
@@ -86,7 +97,7 @@ def _ocr_page(path: Path, number: int, stem: str, dpi: int, language: str) -> st
                        f"{detail.decode(errors='replace').strip()[:200] or exc}") from exc
 
 
-def fill_from_ocr(path: Path, reader, texts: list[str]) -> tuple[list[str], list[int]]:
+def fill_from_ocr(path: Path, texts: list[str]) -> tuple[list[str], list[int]]:
     """Pages with no text layer that hold an image are read with OCR, when it is installed.
     Returns the texts and the 1-based numbers of the pages read with OCR. A PDF with no text
     at all is skipped with the reason: how to enable OCR, or that OCR found no words."""
@@ -94,7 +105,7 @@ def fill_from_ocr(path: Path, reader, texts: list[str]) -> tuple[list[str], list
     image_only = len(blank) == len(texts)
     # A PDF with no text at all is read whole (its words may be images or drawn outlines); in
     # one with text, only the blank pages that hold an image, not the empty separator pages.
-    scanned = blank if image_only else pages_with_images(reader, blank)
+    scanned = blank if image_only else (pages_with_images(path, blank) if blank else [])
     missing = missing_engine() if scanned else ""
     if not scanned or missing:
         if image_only:

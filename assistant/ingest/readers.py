@@ -1,4 +1,4 @@
-"""Readers: PDF (pypdf, page by page, running headers and footers removed), HTML, text.
+"""Readers: PDF (PDFium, page by page, running headers and footers removed; see pdf_text.py), HTML, text.
 
 Each returns one Document per file or raises SkipFile with the reason. Scanned PDF pages are
 read with OCR when Tesseract is installed (ocr.py); their numbers go in metadata["ocr_pages"].
@@ -17,6 +17,7 @@ from ..core.types import Document, Page
 from .manifest import manifest_entry
 from .meeting_meta import split_front_matter
 from .ocr import fill_from_ocr
+from .pdf_text import check_streams, pdf_page_texts
 
 SUPPORTED_SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html", ".txt": "text", ".md": "text"}
 HEADER_ZONE = 4  # lines at the top of a page that may be a running header
@@ -77,31 +78,17 @@ def _without_orders(pages: tuple[Page, ...]) -> tuple[tuple[Page, ...], int]:
 
 def _read_pdf(path: Path) -> tuple[tuple[Page, ...], list[int]]:
     """The pages, and the numbers of those read with OCR (scanned pages, see ocr.py)."""
-    import logging
-
-    from pypdf import PdfReader
-
-    # pypdf logs every odd font it meets; a skipped file is reported by us, with its reason.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-
     try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted:
-            try:
-                opened = reader.decrypt("")
-            except Exception as exc:  # pypdf raises several types for unsupported crypto
-                raise SkipFile(f"encrypted PDF ({exc})") from exc
-            if not opened:
-                raise SkipFile("encrypted PDF: a password is needed")
-        texts = [page.extract_text() or "" for page in reader.pages]
+        texts = pdf_page_texts(path)
     except SkipFile:
         raise
-    except Exception as exc:  # a damaged file raises almost anything (PdfReadError, NotImplementedError for a
-        # mangled filter name, IndexError, RecursionError, zlib.error, ...): it is skipped and the run goes on
+    except Exception as exc:  # a damaged file raises almost anything: it is skipped and the run goes on
         raise SkipFile(f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
     if not texts:
         raise SkipFile("PDF has no pages")
-    texts, ocr_pages = fill_from_ocr(path, reader, texts)
+    if not any(text.strip() for text in texts):
+        check_streams(path)  # a scan, or streams nobody can decode
+    texts, ocr_pages = fill_from_ocr(path, texts)
     return strip_running_lines([_clean(text) for text in texts]), ocr_pages
 
 
