@@ -59,14 +59,14 @@ def replicate(source: Path, target: Path, copies: int) -> dict:
         db.commit()
         for start in range(0, len(chunks), BATCH):
             part = chunks[start:start + BATCH]
-            got = collection.get(ids=[c[0] for c in part], include=["embeddings", "metadatas", "documents"])
+            got = collection.get(ids=[c[0] for c in part], include=["embeddings", "metadatas"])
             metas = []
             for m in got["metadatas"]:
                 m = dict(m)
                 m["source"] = prefix + str(m.get("source", ""))
                 metas.append(m)
             collection.upsert(ids=[copy_id(i, copy) for i in got["ids"]], embeddings=got["embeddings"],
-                              metadatas=metas, documents=got["documents"])
+                              metadatas=metas)
         print(f"copy {copy}: {len(chunks)} chunks added ({time.perf_counter() - started:.0f} s)", flush=True)
     db.execute("UPDATE state SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")  # BM25 is rebuilt
     db.commit()

@@ -20,6 +20,7 @@ from ..core.filters import Filters, chroma_where
 from ..core.types import Chunk
 
 UPSERT_BATCH = 1000
+FILTER_FIELDS = ("source", "council", "committee", "date_int", "access")
 
 
 @dataclass(frozen=True)
@@ -103,14 +104,17 @@ class ChromaStore:
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """The vectors, with the fields a `where` filter reads (chroma_where). The text and the
+        rest of each chunk live in the catalogue: stored here too, Chroma also indexed every text
+        for its own full-text search, which was half the cost of an upsert (4.98 s against
+        2.54 s for 4,000 Alameda chunks) and never used."""
         collection = self._open()
         for start in range(0, len(chunks), UPSERT_BATCH):
             part = chunks[start : start + UPSERT_BATCH]
             collection.upsert(
                 ids=[c.id for c in part],
                 embeddings=vectors[start : start + UPSERT_BATCH].tolist(),
-                documents=[c.embed_text for c in part],
-                metadatas=[c.metadata() for c in part],
+                metadatas=[filter_fields(c) for c in part],
             )
 
     def delete(self, ids: Sequence[str]) -> None:
@@ -133,6 +137,13 @@ class ChromaStore:
             DenseMatch(id=i, similarity=1.0 - float(d))
             for i, d in zip(result["ids"][0], result["distances"][0])
         ]
+
+
+def filter_fields(chunk: Chunk) -> dict:
+    """What Chroma keeps of a chunk beside its vector: the fields its `where` filters read
+    (a Chroma server filters there; the embedded index filters in memory), and the source."""
+    meta = chunk.metadata()
+    return {key: meta[key] for key in FILTER_FIELDS if key in meta}
 
 
 def _scratch_copy(path: Path) -> Path:
