@@ -9,6 +9,7 @@ Ids are stable hashes of the source and the chunk's content.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import Counter
@@ -47,6 +48,7 @@ def chunk_segments(
     source: str, segments: list[Segment], max_tokens: int, count_tokens: TokenCounter = approx_tokens
 ) -> list[Chunk]:
     """Pack segments into chunks, item by item."""
+    count_tokens = functools.lru_cache(maxsize=4096)(count_tokens)  # each text is counted two or three times
     chunks: list[Chunk] = []
     for group in _by_item(segments):
         # The header goes in front of every chunk of the item: leave room for it in the window.
