@@ -37,7 +37,8 @@ def norfolk_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The packaged all-MiniLM-L6-v2 on the backend the settings choose (int8 ONNX once set up), loaded once."""
+    """The packaged all-MiniLM-L6-v2 on the backend the settings choose (bf16 on a CPU with bf16 in
+    hardware, else int8 ONNX once set up), loaded once."""
     embedder = make_embedder(Settings())
     embedder.warm()
     return embedder

@@ -1,5 +1,5 @@
-"""The int8 ONNX embedding backend: export, hash check, agreement with fp32, index identity;
-and the plain message when the local LLM is not set up."""
+"""The embedding backends: bf16 and int8 ONNX (export, hash check) against fp32, which the
+machine picks, index identity; and the plain message when the local LLM is not set up."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from assistant.core.config import CHUNKING_VERSION, Settings
+from assistant.index import embedding
 from assistant.index.embedding import (
-    ONNX_FILE, ONNX_INT8, ONNX_MANIFEST, TORCH, SentenceTransformerEmbedder, resolve_backend,
+    ONNX_FILE, ONNX_INT8, ONNX_MANIFEST, TORCH, TORCH_BF16, SentenceTransformerEmbedder, cpu_has_bf16,
+    resolve_backend,
 )
 from fakes import HashingEmbedder
 from assistant.index.identity import collection_name, embedding_identity, resolved_backend
@@ -33,7 +35,7 @@ def exported(tmp_path_factory):
     return folder
 
 
-def test_backend_is_part_of_the_index_identity(tmp_path):
+def test_backend_is_part_of_the_index_identity(tmp_path, monkeypatch):
     torch_name = collection_name(Settings(embedding_backend=TORCH))
     int8_name = collection_name(Settings(embedding_backend=ONNX_INT8))
     assert torch_name != int8_name and "int8" in int8_name
@@ -42,8 +44,39 @@ def test_backend_is_part_of_the_index_identity(tmp_path):
     assert embedding_identity(Settings(embedding_backend=ONNX_INT8)) == "all-MiniLM-L6-v2-onnx-int8-r4"
     with pytest.raises(MinutesError, match="unknown embedding backend"):
         resolve_backend("cuda")
-    # a custom model folder has no export: auto falls back to torch
+    # a custom model folder has no export: on a CPU without bf16, auto falls back to torch
+    monkeypatch.setattr(embedding, "cpu_has_bf16", lambda: False)
     assert resolve_backend("auto", model_path="/some/model") == TORCH
+
+
+def test_auto_picks_bf16_only_where_the_cpu_multiplies_bf16(monkeypatch, tmp_path):
+    assert cpu_has_bf16("processor : 0\nflags\t\t: fpu sse2 avx512f amx_bf16 amx_tile\n")
+    assert cpu_has_bf16("flags : fpu avx512_bf16\n")
+    assert not cpu_has_bf16("flags : fpu sse2 avx2 avx512f avx512_vnni\n")
+    assert not cpu_has_bf16("")
+    monkeypatch.setattr(embedding, "cpu_has_bf16", lambda: True)
+    assert resolve_backend("auto") == TORCH_BF16
+    assert embedding_identity(Settings(embedding_backend="auto")) == "all-MiniLM-L6-v2-torch-bf16"
+    monkeypatch.setattr(embedding, "cpu_has_bf16", lambda: False)
+    assert resolve_backend("auto", onnx_dir=tmp_path) == TORCH  # no export there: fp32
+    assert resolve_backend("torch-bf16") == TORCH_BF16  # asked for by name: taken anywhere
+    assert len({collection_name(Settings(embedding_backend=b)) for b in (TORCH, TORCH_BF16, ONNX_INT8)}) == 3
+
+
+@pytest.mark.slow
+def test_bf16_agrees_with_fp32_and_a_reader_process_makes_the_same_vectors():
+    texts = TEXTS * 20  # 80 texts: three batches, side by side on the cores
+    bf16 = SentenceTransformerEmbedder(max_tokens=128, backend=TORCH_BF16)
+    fp32 = SentenceTransformerEmbedder(max_tokens=128, backend=TORCH)
+    a, b = bf16.embed(texts), fp32.embed(texts)
+    assert a.shape == b.shape == (len(texts), 384) and a.dtype == np.float32
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert (a * b).sum(axis=1).min() > 0.999
+    spec = bf16.for_process()
+    assert spec["backend"] == TORCH_BF16 and spec["one_core"]
+    one_core = SentenceTransformerEmbedder(**spec)
+    assert one_core.name == bf16.name
+    assert np.allclose(one_core.embed(texts), a, atol=1e-6)  # the same batches, one after another
 
 
 def test_an_index_of_one_backend_is_not_read_as_another(tmp_path):
