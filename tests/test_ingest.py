@@ -28,12 +28,17 @@ from test_readers import minutes_pdf_bytes
 from conftest import CORPUS, MINUTES
 
 
-# 15 Alameda minutes of 4 to 9 pages from 2005 to 2021: 379 chunks, so the ingest flushes
-# (embeds and records) twice and can be stopped between the two.
+# 33 Alameda minutes of 2 to 9 pages from 2005 to 2023 (about 860 chunks): the reader
+# processes, which embed ahead of the writer, are still at work when the first files are
+# recorded, so the ingest can be stopped half-way (with 15 files it had finished them all).
 KILL_SET = [
     "2005-05-12.pdf", "2006-05-30.pdf", "2007-06-06.pdf", "2010-01-19.pdf", "2011-04-06.pdf",
     "2011-12-06.pdf", "2012-09-04.pdf", "2012-12-05.pdf", "2013-04-18.pdf", "2013-09-03.pdf",
     "2014-03-04.pdf", "2015-05-12.pdf", "2016-08-08.pdf", "2020-05-06.pdf", "2021-05-20.pdf",
+    "2005-07-05.pdf", "2005-10-04.pdf", "2006-11-14.pdf", "2007-07-18.pdf", "2008-05-27.pdf",
+    "2010-12-28.pdf", "2011-04-19.pdf", "2011-05-31.pdf", "2012-01-03.pdf", "2012-01-17.pdf",
+    "2012-06-26.pdf", "2013-01-14.pdf", "2013-05-28.pdf", "2015-04-16.pdf", "2015-05-06.pdf",
+    "2015-10-07.pdf", "2019-01-10.pdf", "2023-02-07.pdf",
 ]
 
 
@@ -278,6 +283,35 @@ def test_interrupted_run_answers_from_what_was_finished_and_resumes(minutes_fold
     assert_consistent(index)  # and the stale vectors are gone
 
 
+@pytest.mark.slow
+def test_reader_processes_embed_what_they_read_and_only_what_is_new(minutes_folder, index, real_embedder):
+    """With many files, each reader process embeds the chunks it made, on a core of its own:
+    the vectors are the ones this process would make, and a changed file's unchanged chunks
+    are not embedded again there either."""
+    for n in range(4):  # 9 files: enough for reader processes
+        shutil.copy(seed_path(minutes_folder, f"00{n}"), minutes_folder / f"copy-{n}.txt")
+    report = ingest(index, [str(minutes_folder)], hooks=decision_hooks(index), workers=2)
+    assert report.files_indexed == 9 and report.chunks_embedded == report.chunks_added == index.store.count()
+    assert report.seconds["embed"] > 0
+    assert_consistent(index)
+    chunks = index.catalog.chunks_of(str((minutes_folder / "copy-0.txt").resolve()))
+    stored = index.store.vectors([c.id for c in chunks])
+    here = real_embedder.embed([c.embed_text for c in chunks])
+    cosines = [float(stored[c.id] @ vector) for c, vector in zip(chunks, here)]
+    assert min(cosines) > 0.999
+
+    target = minutes_folder / "copy-3.txt"
+    old_ids = index.catalog.chunk_ids(str(target.resolve()))
+    target.write_text(target.read_text(encoding="utf-8") + "\nThe chair thanked the clerk for the new minute book.\n",
+                      encoding="utf-8")
+    again = ingest(index, [str(minutes_folder)], hooks=decision_hooks(index), workers=2)
+    added = index.catalog.chunk_ids(str(target.resolve())) - old_ids
+    assert again.files_indexed == 1 and again.files_unchanged == 8
+    assert 0 < again.chunks_embedded == len(added) < len(old_ids)
+    assert_consistent(index)
+    assert index.retriever.search("new minute book", k=1, mode="lexical")[0].chunk.source.endswith("copy-3.txt")
+
+
 # ---- a real ingest killed or interrupted half-way ---------------------------------------
 
 
@@ -400,7 +434,7 @@ def test_ingest_interrupted_by_ctrl_c_says_to_rerun(kill_folder, tmp_path, real_
     rows = _stop_half_way(proc, index_dir, signal.SIGINT)
     out, err = _finish(proc)
     assert proc.returncode == 130, (out, err)
-    assert out.startswith("Interrupted: 15 files seen")
+    assert out.startswith(f"Interrupted: {len(KILL_SET)} files seen")
     assert "run the same command again to complete it" in out
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     _search_answers_from_finished_files(index_dir)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import sys
 import threading
 import time
@@ -19,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol
+
+import numpy as np
 
 from ..core import access
 from ..core.errors import MinutesError
@@ -209,18 +212,24 @@ def _ingest(index: IngestTarget, paths: Iterable[str], progress: bool, hooks: tu
     todo = _changed_files(index, files, report)
     writer = _Writer(index, hooks, report)
 
-    workers = (reader_processes() if len(todo) >= 8 else 0) if workers is None else workers
+    # Reader processes embed what they read when the index's embedder can be made again in a
+    # process (the real model; a test's fake embedder embeds here, in the writer's process).
+    spec = getattr(index.embedder, "for_process", lambda: None)()
+    workers = (reader_processes(spec is not None) if len(todo) >= 8 else 0) if workers is None else workers
     executor = None
     bar = _progress(len(todo), progress)
     try:
         if workers:
-            executor = reader_pool(workers)
+            reusable = frozenset(index.store.ids() - index.catalog.all_chunk_ids()) if recovering and spec else frozenset()
+            executor = reader_pool(workers, spec, reusable)
             prepared = prepared_by(executor, index, todo, workers)
         else:
             prepared = prepared_here(index, todo)
         for prep in prepared:
             report.seconds["read"] += prep.seconds_read
             report.seconds["parse"] += prep.seconds_parse
+            if prep.seconds_embed:
+                report.seconds["embed"] += prep.seconds_embed
             if bar is not None:
                 bar.update(1)
             writer.take(prep)
@@ -235,6 +244,7 @@ def _ingest(index: IngestTarget, paths: Iterable[str], progress: bool, hooks: tu
     except KeyboardInterrupt:
         report.interrupted = True
     finally:
+        writer.close(raise_failure=False)  # an error already on its way out is not replaced
         if executor is not None:
             # Wait for the readers (they ignore Ctrl-C and finish the file in hand): a pool left
             # to close while the interpreter exits races its own wake-up pipe and prints
@@ -271,16 +281,24 @@ def _changed_files(index: IngestTarget, files: list[tuple[Path, str]], report: I
 
 class _Writer:
     """Writes prepared files into the index: chunks are embedded in batches across files
-    (FLUSH_CHUNKS), and each file's vectors are written before its catalogue row."""
+    (FLUSH_CHUNKS) in the calling thread, and each batch is written by a thread of its own
+    while the next one embeds (writing was a sixth of an ingest, spent with the cores idle).
+    Each file's vectors are written before its catalogue row; files are written in order."""
 
     def __init__(self, index: IngestTarget, hooks: tuple[Hook, ...], report: IngestReport):
         self.index, self.hooks, self.report = index, hooks, report
         self.pending: list[Prepared] = []
+        self._jobs: queue.Queue = queue.Queue(maxsize=1)  # one batch waiting at most: memory stays flat
+        self._failure: BaseException | None = None
+        self._failure_raised = False
+        self._thread = threading.Thread(target=self._run, name="minutes-ingest-writer", daemon=True)
+        self._thread.start()
 
     def take(self, prep: Prepared) -> None:
         report = self.report
         if prep.skip_reason:
-            self.skip(prep)
+            self.flush()  # files are written in the order they came
+            self._put(("skip", prep))
             return
         report.pages += prep.pages
         if prep.empty_pages:
@@ -291,19 +309,74 @@ class _Writer:
             self.flush()
 
     def finish(self) -> None:
-        if self.pending:
-            self.flush()
+        """Write what is left and wait until everything is written."""
+        self.flush()
+        self.close()
+
+    def close(self, raise_failure: bool = True) -> None:
+        """Wait for the batches already embedded to be written (after Ctrl-C too: they are
+        whole files, each in its own transaction), then stop the writing thread."""
+        if self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join()
+        if raise_failure:
+            self._raise_failure()
 
     def flush(self) -> None:
+        if not self.pending:
+            return
         index, report, pending = self.index, self.report, self.pending
-        catalog, store = index.catalog, index.store
-        new = [c for p in pending for c in p.chunks]
+        self.pending = []
+        given = {cid: vector for p in pending for cid, vector in p.vectors.items()}  # embedded by a reader process
+        embedded = [c for p in pending for c in p.chunks if c.id in given]
+        rest = [c for p in pending for c in p.chunks if c.id not in given]
         t0 = time.perf_counter()
-        present = store.existing([c.id for c in new]) if new else set()
-        to_embed = [c for c in new if c.id not in present]
+        present = index.store.existing([c.id for c in rest]) if rest else set()
+        to_embed = [c for c in rest if c.id not in present]
         vectors = index.embedder.embed([c.embed_text for c in to_embed])
+        if embedded:
+            to_embed = embedded + to_embed
+            vectors = np.concatenate([np.stack([given[c.id] for c in embedded]), vectors])
         report.seconds["embed"] += time.perf_counter() - t0
-        t0 = time.perf_counter()
+        self._put(("write", (pending, to_embed, vectors)))
+
+    def _put(self, job) -> None:
+        while True:
+            self._raise_failure()
+            try:
+                self._jobs.put(job, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def _raise_failure(self) -> None:
+        """The writing thread's error, raised once in the caller's thread (the thread writes
+        nothing more after it)."""
+        if self._failure is not None and not self._failure_raised:
+            self._failure_raised = True
+            raise self._failure
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            if self._failure is not None:
+                continue  # after a failure nothing more is written; the caller raises it
+            kind, payload = job
+            try:
+                t0 = time.perf_counter()
+                if kind == "skip":
+                    self._skip(payload)
+                else:
+                    self._write(*payload)
+                self.report.seconds["write"] += time.perf_counter() - t0
+            except BaseException as exc:  # handed to the caller's thread, which raises it
+                self._failure = exc
+
+    def _write(self, pending: list[Prepared], to_embed: list, vectors) -> None:
+        index, report = self.index, self.report
+        catalog, store = index.catalog, index.store
         if to_embed:
             store.upsert(to_embed, vectors)
         report.chunks_embedded += len(to_embed)
@@ -319,10 +392,8 @@ class _Writer:
             report.chunks_removed += len(stale)
             report.files_indexed += 1
             report.indexed.append((prep.source, len(prep.chunks)))
-        report.seconds["write"] += time.perf_counter() - t0
-        pending.clear()
 
-    def skip(self, prep: Prepared) -> None:
+    def _skip(self, prep: Prepared) -> None:
         index, report = self.index, self.report
         report.files_skipped += 1
         report.skipped.append((prep.source, prep.skip_reason))
