@@ -72,9 +72,9 @@ def test_bf16_agrees_with_fp32_and_a_reader_process_makes_the_same_vectors():
     assert a.shape == b.shape == (len(texts), 384) and a.dtype == np.float32
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
     assert (a * b).sum(axis=1).min() > 0.999
-    spec = bf16.for_process()
-    assert spec["backend"] == TORCH_BF16 and spec["one_core"]
-    one_core = SentenceTransformerEmbedder(**spec)
+    make, arguments = bf16.for_process()
+    assert make is SentenceTransformerEmbedder and arguments["backend"] == TORCH_BF16 and arguments["one_core"]
+    one_core = make(**arguments)
     assert one_core.name == bf16.name
     assert np.allclose(one_core.embed(texts), a, atol=1e-6)  # the same batches, one after another
 

@@ -395,12 +395,13 @@ class SentenceTransformerEmbedder:
                 vectors = np.concatenate(list(pool.map(encode, blocks)))
         return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
 
-    def for_process(self) -> dict:
-        """What makes the same embedder in another process, on one core of its own
-        (`SentenceTransformerEmbedder(**spec)`): ingest's reader processes embed what they read."""
-        return {"name": self.base_name, "model_path": self._model_path, "batch_size": self._batch_size,
-                "max_tokens": self.max_tokens, "backend": self.backend, "onnx_dir": str(self._onnx_dir or ""),
-                "threads": 1, "one_core": True}
+    def for_process(self) -> tuple[type, dict]:
+        """What makes the same embedder in another process, on one core of its own (the class,
+        which crosses to the process by name, and its arguments): ingest's reader processes
+        embed what they read."""
+        return type(self), {"name": self.base_name, "model_path": self._model_path, "batch_size": self._batch_size,
+                            "max_tokens": self.max_tokens, "backend": self.backend,
+                            "onnx_dir": str(self._onnx_dir or ""), "threads": 1, "one_core": True}
 
     def count_tokens(self, text: str) -> int:
         if self._counter is None:

@@ -99,7 +99,7 @@ def prepare(path: str, source: str, sha: str, size: int, mtime: float, chunker: 
     return out
 
 
-def _worker_init(embedder_spec: dict | None = None, reusable: frozenset = frozenset()) -> None:
+def _worker_init(embedder_spec: tuple[type, dict] | None = None, reusable: frozenset = frozenset()) -> None:
     """Ctrl-C reaches the whole process group: a worker leaves it to the main process, which
     stops the run cleanly (without this, each worker prints a KeyboardInterrupt traceback).
     A worker whose main process was killed exits too. With `embedder_spec` the worker embeds
@@ -109,9 +109,8 @@ def _worker_init(embedder_spec: dict | None = None, reusable: frozenset = frozen
 
     global _WORKER_EMBEDDER, _WORKER_REUSABLE
     if embedder_spec is not None:
-        from ..index.embedding import SentenceTransformerEmbedder
-
-        _WORKER_EMBEDDER = SentenceTransformerEmbedder(**embedder_spec)
+        make, arguments = embedder_spec
+        _WORKER_EMBEDDER = make(**arguments)
         _WORKER_REUSABLE = reusable
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
@@ -174,7 +173,7 @@ def _bounded_map(executor, fn, items: Iterable, window: int) -> Iterator:
         yield result
 
 
-def reader_pool(workers: int, embedder_spec: dict | None = None, reusable: frozenset = frozenset()):
+def reader_pool(workers: int, embedder_spec: tuple[type, dict] | None = None, reusable: frozenset = frozenset()):
     """The reader processes; with `embedder_spec` (`Embedder.for_process()`) they embed too."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
