@@ -2,7 +2,7 @@
 and warm answer latency.
 
     python -m assistant.app.bench [--files N] [--index DIR] [--llm] [--questions N]
-                              [--no-langchain] [--embedding-backend auto|onnx-int8|torch]
+                              [--no-langchain] [--embedding-backend auto|torch-bf16|onnx-int8|torch]
 
 Ingests the first N Alameda PDFs (all by default) into a fresh index (or DIR), prints
 pages/s, chunks/s, seconds per stage and the index size on disk; then runs the pipeline most
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=40, help="questions timed per set (default 40)")
     parser.add_argument("--llm", action="store_true", help="also time the local LLM's first token (slow)")
     parser.add_argument("--no-langchain", action="store_true", help="skip the LangChain default pipeline")
-    parser.add_argument("--embedding-backend", default="auto", help="auto (default), onnx-int8 or torch")
+    parser.add_argument("--embedding-backend", default="auto", help="auto (default), torch-bf16, onnx-int8 or torch")
     parser.add_argument("--out", type=Path, default=EVAL / "reports" / "bench.json")
     args = parser.parse_args(argv)
     if not ALAMEDA.is_dir():
