@@ -108,6 +108,30 @@ def test_export_is_checked_and_agrees_with_fp32(exported):
 
 
 @pytest.mark.slow
+def test_a_question_on_the_bf16_backend_is_embedded_by_the_fp32_export(exported, tmp_path):
+    """A question (a call of one or two texts) skips bf16's per-operation overhead: the fp32
+    export embeds it, with fp32's vector, which bf16's chunk vectors match; without a valid
+    export bf16 embeds it itself."""
+    import shutil
+
+    from assistant.index.embedding import ONNX_FP32_FILE, OnnxMiniLM
+
+    question = ["What did cabinet resolve on the phase 2 improvement plan?"]
+    bf16 = SentenceTransformerEmbedder(max_tokens=128, backend=TORCH_BF16, onnx_dir=exported)
+    fp32 = SentenceTransformerEmbedder(max_tokens=128, backend=TORCH)
+    asked = bf16.embed(question)
+    assert isinstance(bf16._question, OnnxMiniLM)
+    assert float(asked[0] @ fp32.embed(question)[0]) > 0.9999
+    assert float(asked[0] @ bf16.embed(question * 3)[0]) > 0.9999  # three texts: bf16 itself
+    copy = tmp_path / "copy"
+    shutil.copytree(exported, copy)
+    with (copy / ONNX_FP32_FILE).open("ab") as fh:
+        fh.write(b"\0")
+    changed = SentenceTransformerEmbedder(max_tokens=128, backend=TORCH_BF16, onnx_dir=copy)
+    assert float(changed.embed(question)[0] @ asked[0]) > 0.9999 and changed._question is False
+
+
+@pytest.mark.slow
 def test_export_keeps_the_feed_forward_outputs_in_fp32(exported):
     """Every weight MatMul is int8 but the second linear layer of each feed-forward block, whose
     input (after GELU) per-tensor activation scaling fits worst: with it int8, seeds MRR fell
