@@ -63,6 +63,13 @@ def test_a_sentence_is_read_with_the_heading_or_sentence_that_introduces_it():
     assert local_context(text, "It was agreed to approve the cheapest.") == (
         "8.2 Quotations for gates. Three quotations were received.")
     assert local_context(text, "CO-OPTION OF NEW COUNCILLOR") == ""
+    # a tally in a paragraph of its own: the paragraph before says what the vote was on, first
+    tally = ("Mrs J Taylor had forwarded a letter to be considered for co-option onto the Parish Council. Members asked "
+             "questions and were then asked to vote. At the first vote there was not an absolute majority.\n"
+             "For 2 Against 4 Abstention 1")
+    assert local_context(tally, "For 2 Against 4 Abstention 1") == (
+        "Mrs J Taylor had forwarded a letter to be considered for co-option onto the Parish Council. "
+        "At the first vote there was not an absolute majority.")
 
 
 def test_a_decision_quoted_under_its_heading_covers_the_question():

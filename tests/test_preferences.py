@@ -100,3 +100,55 @@ def test_preference_factor_ranks_without_excluding():
     assert preference_factor(prefer, match) > preference_factor(prefer, unknown) > preference_factor(prefer, other)
     assert preference_factor(prefer, other) == 1.0  # never below 1: nothing is pushed out
     assert preference_factor(Filters(), other) == 1.0
+
+
+def test_undated_minutes_published_before_the_dates_named_are_from_another_meeting():
+    from assistant.retrieve.hybrid import contradicts
+
+    july_2012 = Filters(since="2012-07-01", until="2012-07-31")
+    assert contradicts(july_2012, {"date_int": 0, "published": "2007-10-01"})  # its meeting was no later than 2007
+    assert not contradicts(july_2012, {"date_int": 0, "published": "2012-10-01"})  # published after: it may be July's
+    assert not contradicts(july_2012, {"date_int": 0, "published": "2012-06-20"})  # within the slack for "July"
+    assert not contradicts(july_2012, {"date_int": 0})  # no date at all: never against it
+    assert not contradicts(july_2012, {"date_int": 20120724, "published": "2007-10-01"})  # the meeting's date decides
+    assert not contradicts(Filters(until="2012-07-31"), {"date_int": 0, "published": "2007-10-01"})
+
+
+# Real parish minutes: the answer's meeting beside minutes of the same council that state no
+# meeting date and were published years before the month the question names.
+UNDATED_EARLIER = {
+    "What was the vote on co-opting Mrs J Taylor onto Stoke Ferry Parish Council in June 2016?": (
+        "2016-08-stoke-ferry-pc-minutes-june-2016.md", "not been co-opted",
+        ["2010-01-minutes-of-stoke-ferry-parish-council-meeting-7.md"]),
+    "At Wereham Parish Council in July 2012, which quote was chosen for a new play area sign, and who proposed "
+    "and seconded it?": (
+        "2012-10-wereham-parish-council-minutes-24-july-2012.md", "JD Signs",
+        ["2007-10-minutes-of-the-meeting-of-the-wereham-parish-council-2.md"]),
+}
+
+
+@pytest.fixture(scope="module")
+def published_earlier_service(tmp_path_factory, real_embedder, norfolk_dir):
+    from assistant.answer.service import AnswerService
+    from assistant.core.config import Settings
+    from assistant.decisions import decision_hooks
+    from assistant.decisions.answerer import RECORDS
+    from assistant.ingest.pipeline import ingest
+    from assistant.retrieve.minutes_index import MinutesIndex
+
+    names = {name for answer, _, others in UNDATED_EARLIER.values() for name in (answer, *others)}
+    settings = Settings(index_dir=tmp_path_factory.mktemp("published-earlier"), refusal_threshold=0.0)
+    index = MinutesIndex.open(settings, embedder=real_embedder)
+    ingest(index, [str(norfolk_dir / name) for name in sorted(names)], hooks=decision_hooks(index))
+    return AnswerService(settings, index, records=RECORDS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", list(UNDATED_EARLIER))
+def test_the_answer_comes_from_the_month_named_not_from_undated_minutes_published_before_it(
+        published_earlier_service, question):
+    answer_file, words, _ = UNDATED_EARLIER[question]
+    answer = published_earlier_service.ask(question)
+    cited = {Path(c.chunk.source).name for c in answer.citations}
+    assert cited == {answer_file}, answer.text
+    assert words in " ".join(c.quote for c in answer.citations), answer.text

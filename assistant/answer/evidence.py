@@ -246,7 +246,7 @@ def local_context(text: str, unit: str) -> str:
     was said or decided ("It was agreed to approve the cheapest option"). The paragraph's
     first sentence and the sentence just before the unit; for a unit that opens its paragraph,
     the line before it when that line is short enough to be a heading, or else that
-    paragraph's last sentence."""
+    paragraph's first and last sentences."""
     start = text.find(unit)
     if start <= 0:
         return ""
@@ -258,7 +258,8 @@ def local_context(text: str, unit: str) -> str:
     previous = text[:para_start].rstrip().rsplit("\n", 1)[-1].strip()
     if len(previous) <= HEADING_LINE:
         return previous
-    return SENTENCE_END.split(previous)[-1]
+    sentences = [s for s in SENTENCE_END.split(previous) if s.strip()]
+    return " ".join(dict.fromkeys([sentences[0], sentences[-1]])) if sentences else ""
 
 
 def units(hit: Hit, vote_blocks: bool = False, resolution_blocks: bool = False) -> list[str]:

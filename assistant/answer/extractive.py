@@ -236,7 +236,11 @@ def extractive_answer(weigher: Weigher, hits: list[Hit], plan: QueryPlan, max_qu
                 text = f"{text}\n{more}"
             return Draft(text, tuple(citations), no_decision=True)
         if decisions:
-            hits = decisions + [h for h in hits if h not in decisions]
+            # The decisions first, then the passages on the topic, which a decision in the
+            # same item must not push out of the passages quoted from (a tally is often
+            # minuted in the item's text, in no decision section).
+            first = decisions + [h for h in on_topic if h not in decisions]
+            hits = first + [h for h in hits if h not in first]
     chosen = choose(score_units(weigher, hits[:5], plan), max_quotes)
     text, citations = compose(chosen)
     return Draft(text, tuple(citations))

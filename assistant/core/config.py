@@ -27,7 +27,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 ENV_PREFIX = "MINUTES_"
 
 # Bumped whenever chunking changes, so a new index is built instead of mixing chunk kinds.
-CHUNKING_VERSION = "s7"  # s7: PDF text read by PDFium
+CHUNKING_VERSION = "s8"  # s7: PDF text read by PDFium; s8: a file's publication date kept with its chunks
 
 # The shared corpora beside the checkout, as the Makefile's CORPORA: relative to the working
 # directory; tests and scripts that know the checkout join it to its root (`ROOT / ALAMEDA_DIR`).

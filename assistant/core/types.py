@@ -71,6 +71,9 @@ class Chunk:
     council_from: str = ""  # manifest, text, title or file name
     committee_from: str = ""
     date_from: str = ""
+    # The day the file says it was published (front matter, a manifest's "published"), never
+    # taken as the meeting date: the meeting was on or before it.
+    published: str = ""
 
     def provenance(self) -> dict:
         """Where each meeting field came from, for the fields that are known."""
@@ -100,6 +103,8 @@ class Chunk:
         }
         if self.access != "public":
             meta["access"] = self.access
+        if self.published:
+            meta["published"] = self.published
         return meta
 
     @classmethod
@@ -118,6 +123,7 @@ class Chunk:
             date=meta.get("date", ""),
             item=meta.get("item", ""),
             title=meta.get("title", ""),
+            published=meta.get("published", ""),
             ordinal=int(meta.get("ordinal", 0)),
             council_from=meta.get("council_from", ""),
             committee_from=meta.get("committee_from", ""),

@@ -18,7 +18,8 @@ from ..core.errors import MinutesError
 
 MANIFEST_NAME = "manifest.json"
 KNOWN_FIELDS = ("council", "committee", "date", "item", "title", "url", "licence", "attribution", "restricted",
-                "access", "restricted_items")  # access: public | restricted; restricted_items: item numbers
+                "access", "restricted_items", "published")  # access: public | restricted; restricted_items: item
+# numbers; published: the day the file was published (the meeting was no later)
 
 
 @lru_cache(maxsize=64)

@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from ..core.dates import find_date
 from ..core.errors import SkipFile
 from ..core.injection import drop_hostile
 from ..core.types import Document, Page
@@ -54,14 +55,15 @@ def read_document(path: Path, source: str | None = None) -> Document:
     pages, dropped = _without_orders(pages)
     notes = (f"{dropped} sentence(s) giving orders to the assistant, or holding script URLs, "
              "were left out (passages are data)",) if dropped else ()
+    manifest = manifest_entry(path)
     return Document(
         source=source or str(path),
         kind=kind,
         pages=pages,
         sha256=sha,
-        metadata=dict(manifest_entry(path), ocr_pages=ocr_pages) if ocr_pages else manifest_entry(path),
+        metadata=dict(manifest, ocr_pages=ocr_pages) if ocr_pages else manifest,
         title=title,
-        published=published,
+        published=find_date(manifest.get("published") or published),
         notes=notes,
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -87,6 +87,8 @@ def prepare(path: str, source: str, sha: str, size: int, mtime: float, chunker: 
         out.segments = segments
         out.chunks = access.chunk_by_access(
             segments, flags, lambda run: chunk_segments(source, run, chunk_tokens, count_tokens))
+    if doc.published:
+        out.chunks = [replace(chunk, published=doc.published) for chunk in out.chunks]
     out.metadata["access_version"] = access.ACCESS_VERSION
     if not detect_exempt:
         out.metadata["detect_exempt"] = False

@@ -66,7 +66,8 @@ DATE_SLACK_DAYS = 62  # a date in a question is often the event's, reported at a
 
 def contradicts(prefer: Filters, meta: dict) -> bool:
     """The passage states a council other than the one named, or a meeting date well away
-    from the dates named. A committee is not compared: a question names one as often for what
+    from the dates named; or, with no meeting date, it was published well before them (its
+    meeting was no later). A committee is not compared: a question names one as often for what
     happened to it ("appointed to the Planning Board") as for where it met."""
     if prefer.council and meta.get("council") and not same_body(meta["council"], prefer.council):
         return True
@@ -75,6 +76,8 @@ def contradicts(prefer: Filters, meta: dict) -> bool:
         since = _shift(prefer.since, -DATE_SLACK_DAYS)
         until = _shift(prefer.until, DATE_SLACK_DAYS)
         return not Filters(since=since, until=until).accepts(meta)
+    if prefer.since and meta.get("published"):
+        return meta["published"] < _shift(prefer.since, -DATE_SLACK_DAYS)
     return False
 
 
