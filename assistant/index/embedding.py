@@ -157,7 +157,7 @@ class SentenceTransformerEmbedder:
         self._model_path = model_path
         self._onnx_dir = Path(onnx_dir) if onnx_dir else None
         self._threads = threads
-        self._one_core = one_core  # onnx-int8: one text at a time (a process of a pool that has one per core)
+        self._one_core = one_core  # a process of a pool that has one per core: onnx-int8 one text at a time, bf16 one part
         self._batch_size = batch_size
         self.max_tokens = max_tokens
         self._model = None
@@ -224,10 +224,11 @@ class SentenceTransformerEmbedder:
         return self._question or None
 
     def _encode_bf16(self, model, texts: list[str]) -> np.ndarray:
-        """The texts in as many parts as there are cores, side by side, in a reader process too
-        (torch releases the GIL while it computes; measured so in the whole-corpus benchmark);
-        fp32 unit length, since normalised in bf16 a length is off by up to 1%."""
-        parts = max(1, min(os.cpu_count() or 1, len(texts) // 8))
+        """The texts in as many parts as there are cores, side by side (torch releases the GIL
+        while it computes); in a reader process, of which there is one per core, in one part
+        (every third Alameda file: 75.2 and 76.0 s to ingest in two parts, 70.6 and 71.4 in
+        one); fp32 unit length, since normalised in bf16 a length is off by up to 1%."""
+        parts = 1 if self._one_core else max(1, min(os.cpu_count() or 1, len(texts) // 8))
         size = -(-len(texts) // parts)
         blocks = [texts[i:i + size] for i in range(0, len(texts), size)]
 
