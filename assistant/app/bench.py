@@ -65,7 +65,7 @@ def bench_ingest(index_dir: Path, files: int | None, backend: str = "auto") -> d
         for pdf in pdfs:
             target = staging / pdf.name
             if not target.exists():
-                target.symlink_to(pdf)
+                target.symlink_to(pdf.resolve())  # the corpus path is relative to the working directory
         paths = [str(staging)]
     else:
         paths = [str(ALAMEDA)]
