@@ -112,7 +112,7 @@ KEPT_FREE = 1 << 30
 def keep_freed_memory() -> None:
     """In a reader process, keep the memory each batch's activations free for the next batch
     instead of mapping and unmapping it from the system every time: the page faults had been
-    a tenth of an ingest (every third Alameda file: 73.9 and 70.8 s, 65.4 and 64.9 s with this).
+    a tenth of an ingest (every third Alameda file: 73.9 and 70.8 s, 67.6 and 66.2 s with this).
     Only both settings together help (the mmap threshold alone: 76.1 s). A no-op where the C
     library is not glibc."""
     import ctypes
