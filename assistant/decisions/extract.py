@@ -38,11 +38,10 @@ def locate(text: str, seg: Segment, chunks: list[Chunk]) -> tuple[Chunk | None, 
     """The chunk that holds `text` (preferring the segment's pages), and the quote: `text`
     itself, or when a long paragraph was split across chunks, the longest run of its
     sentences that one chunk holds. (None, text) when no chunk holds any of it."""
-    def on_its_pages(c: Chunk) -> bool:
-        return c.page_start <= seg.page_start <= c.page_end or c.page_start <= seg.page_end <= c.page_end
+    def elsewhere(c: Chunk) -> bool:
+        return not (c.page_start <= seg.page_start <= c.page_end or c.page_start <= seg.page_end <= c.page_end)
 
-    # (not `c not in pool`: comparing chunks field by field made this a tenth of an ingest's writing)
-    pool = [c for c in chunks if on_its_pages(c)] + [c for c in chunks if not on_its_pages(c)]
+    pool = sorted(chunks, key=elsewhere)  # the segment's pages first, each group in reading order
     for chunk in pool:
         if text in chunk.text:
             return chunk, text

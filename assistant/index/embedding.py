@@ -245,8 +245,8 @@ class SentenceTransformerEmbedder:
 
     def for_process(self) -> tuple[type, dict]:
         """What makes the same embedder in another process (the class, which crosses to the
-        process by name, and its arguments; onnx-int8 there runs one text at a time): ingest's
-        reader processes embed what they read."""
+        process by name, and its arguments; there, one per core, onnx-int8 runs one text at a
+        time and bf16 embeds a call in one part): ingest's reader processes embed what they read."""
         return type(self), {"name": self.base_name, "model_path": self._model_path, "batch_size": self._batch_size,
                             "max_tokens": self.max_tokens, "backend": self.backend,
                             "onnx_dir": str(self._onnx_dir or ""), "threads": 1, "one_core": True}
